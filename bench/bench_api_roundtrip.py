@@ -15,9 +15,7 @@ import argparse
 import datetime
 import io
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,11 +28,16 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.bench_mesh_analysis import bumpy_sphere  # noqa: E402
+from bench.odoo_instance import (  # noqa: E402
+    ensure_database,
+    free_port,
+    odoo,
+    percentile,
+    start_server,
+)
 from odm_quote.engine.quote import quote_part  # noqa: E402
 from odm_quote.engine.service import analyse_upload  # noqa: E402
 
-ODOO = REPO / ".odm" / "venv" / "bin" / "odoo"
-CONFIG = REPO / ".odm" / "odoo.conf"
 DATABASE = "odm_bench"
 REPORT = REPO / "docs" / "benchmarks" / "api_roundtrip.md"
 STL_BYTES_PER_TRIANGLE = 50
@@ -45,43 +48,6 @@ key = env["res.users.apikeys"].sudo().with_user(env.ref("base.user_admin"))._gen
 env.cr.commit()
 print("API-KEY", key)
 """
-
-
-def odoo(*args, **kwargs):
-    return subprocess.run(
-        [str(ODOO), *args, "-c", str(CONFIG), "--log-level=warn"],
-        check=True,
-        capture_output=True,
-        text=True,
-        **kwargs,
-    )
-
-
-def ensure_database():
-    listed = subprocess.run(
-        [str(REPO / ".odm" / "venv" / "bin" / "python"), "-c", DB_EXISTS, str(CONFIG), DATABASE],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    exists = listed.stdout.strip() == "yes"
-    print(f"{'updating' if exists else 'creating'} database {DATABASE}...", flush=True)
-    # An existing database is updated, so it always runs the code being measured.
-    odoo("-d", DATABASE, "-u" if exists else "-i", "odm_quote", "--stop-after-init")
-
-
-DB_EXISTS = """
-import sys
-import odoo
-odoo.tools.config.parse_config(["-c", sys.argv[1]])
-print("yes" if sys.argv[2] in odoo.service.db.list_dbs(True) else "no")
-"""
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def distinct_files(count, megabytes):
@@ -131,52 +97,18 @@ def through_api(files, port, key):
     return timings
 
 
-def start_server(port):
-    server = subprocess.Popen(
-        [
-            str(ODOO),
-            "-c",
-            str(CONFIG),
-            "-d",
-            DATABASE,
-            f"--db-filter=^{DATABASE}$",
-            f"--http-port={port}",
-            "--http-interface=127.0.0.1",
-            "--max-cron-threads=0",
-            "--log-level=warn",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            # The first page of a new database builds its assets: slow, not a failure.
-            requests.get(f"http://127.0.0.1:{port}/web/login", timeout=30)
-            return server
-        except (requests.ConnectionError, requests.Timeout):
-            time.sleep(0.5)
-    server.terminate()
-    raise SystemExit("Odoo did not start within 120 s")
-
-
-def percentile(values, share):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--megabytes", type=float, default=5.0)
     args = parser.parse_args()
-    ensure_database()
+    ensure_database(DATABASE, "odm_quote")
     key_output = odoo("shell", "-d", DATABASE, input=KEY_SCRIPT).stdout
     key = next(line.split()[1] for line in key_output.splitlines() if line.startswith("API-KEY"))
     files = distinct_files(args.requests + 2, args.megabytes)
     size_mb = statistics.mean(len(data) for data in files) / 2**20
     port = free_port()
-    server = start_server(port)
+    server = start_server(DATABASE, port)
     try:
         through_api(files[:2], port, key)  # warm-up: registry, caches, first imports
         api = through_api(files[2:], port, key)

@@ -1,0 +1,359 @@
+"""The federation API over real HTTP (Odoo's test server): what it accepts and what it refuses.
+
+Every refusal is checked to leave nothing behind: no sales order, part, nonce or idempotency
+record more than before the request.
+"""
+
+import base64
+import json
+from datetime import timedelta
+
+import requests
+
+from odoo.exceptions import AccessError
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from odoo.addons.odm_quote.tests.common import box_stl
+
+from ..engine import signing
+from ..engine.federation_client import API_PREFIX, FederationClient, PartnerRefused
+
+SECRET = "test-shared-secret-0123456789"
+
+
+def connect_peer(env, partner, key_id, secret, *, base_url, database=None):
+    """Our peer record of ``partner`` and the API key it calls us with."""
+    peer = env["odm.federation.peer"].create(
+        {
+            "partner_id": partner.id,
+            "base_url": base_url,
+            "database": database,
+            "key_id": key_id,
+            "secret": secret,
+        }
+    )
+    return peer, peer._odm_issue_api_key()
+
+
+def part_payload(data, filename="bracket.stl"):
+    return {"filename": filename, "file_base64": base64.b64encode(data).decode()}
+
+
+@tagged("post_install", "-at_install")
+class TestFederationApi(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.fdm = cls.env.ref("odm_quote.process_fdm")
+        cls.pla = cls.env.ref("odm_quote.material_pla")
+        cls.client_shop = cls.env["res.partner"].create({"name": "Client Shop", "is_company": True})
+        cls.other_shop = cls.env["res.partner"].create({"name": "Other Shop", "is_company": True})
+        base_url = cls.base_url()
+        database = cls.env.cr.dbname
+        cls.peer, cls.api_key = connect_peer(
+            cls.env, cls.client_shop, "client-shop", SECRET, base_url=base_url, database=database
+        )
+        cls.other_peer, cls.other_key = connect_peer(
+            cls.env,
+            cls.other_shop,
+            "other-shop",
+            SECRET + "-other",
+            base_url=base_url,
+            database=database,
+        )
+        cls.stl = box_stl(30, 20, 10)
+
+    def setUp(self):
+        super().setUp()
+        self.http = requests.Session()
+        # The test server may serve several databases: bind this session to ours.
+        self.http.get(
+            f"{self.base_url()}/web/login",
+            params={"db": self.env.cr.dbname},
+            allow_redirects=False,
+            timeout=30,
+        )
+        self.addCleanup(self.http.close)
+
+    # ------------------------------------------------------------------ helpers
+    def client(self, peer=None, api_key=None):
+        peer = peer or self.peer
+        return FederationClient(
+            self.base_url(),
+            peer.key_id,
+            peer.sudo().secret,
+            api_key or self.api_key,
+            timeout_s=60,
+            database=self.env.cr.dbname,
+        )
+
+    def send(self, method, route, body=b"", *, key_id="client-shop", secret=SECRET, **options):
+        """A raw request, signed as given (or not at all with ``headers`` given)."""
+        path = f"{API_PREFIX}/{route}"
+        headers = options.get("headers") or signing.sign(secret, method, path, body, key_id=key_id)
+        headers = {
+            **headers,
+            "Authorization": f"Bearer {options.get('api_key', self.api_key)}",
+            "Content-Type": "application/json",
+            **options.get("extra", {}),
+        }
+        return self.http.request(
+            method, self.base_url() + path, data=body, headers=headers, timeout=60
+        )
+
+    def order_payload(self, po_ref="PO-TEST-1", quantity=2):
+        return {
+            "po_ref": po_ref,
+            "lines": [
+                {
+                    "reference": "bracket",
+                    "process": self.fdm.code,
+                    "material": self.pla.code,
+                    "quantity": quantity,
+                    "part": part_payload(self.stl),
+                }
+            ],
+        }
+
+    def counts(self):
+        """How many records a refused request must not have added."""
+        return {
+            model: self.env[model].sudo().search_count([])
+            for model in (
+                "sale.order",
+                "odm.part",
+                "odm.part.quote",
+                "odm.federation.nonce",
+                "odm.federation.idempotency",
+            )
+        }
+
+    def assertRefused(self, response, status, code):
+        self.assertEqual(response.status_code, status, response.text)
+        self.assertEqual(response.json()["error"]["code"], code, response.text)
+
+    # ------------------------------------------------------------------ accepted requests
+    def test_capacity_reports_free_hours_of_the_last_plan(self):
+        machine = self.env["odm.machine"].search([("process_id", "=", self.fdm.id)], limit=1)
+        self.assertTrue(machine, "the demo data has FDM machines")
+        today = self.env.cr.now().date()
+        self.env["odm.workcenter.load"].search([("date", ">=", today)]).unlink()
+        self.env["odm.workcenter.load"].create(
+            [
+                {
+                    "workcenter_id": machine.workcenter_id.id,
+                    "date": today,
+                    "capacity_hours": 8,
+                    "load_hours": 8,
+                },
+                {
+                    "workcenter_id": machine.workcenter_id.id,
+                    "date": today + timedelta(days=1),
+                    "capacity_hours": 8,
+                    "load_hours": 2,
+                },
+            ]
+        )
+        answer = self.client().capacity()
+        (fdm,) = answer["processes"]
+        self.assertEqual(fdm["process"], self.fdm.code)
+        self.assertEqual(fdm["free_hours_per_day"], 3.0)
+        self.assertEqual([day["free_hours"] for day in fdm["days"]], [0.0, 6.0])
+        self.assertEqual(fdm["next_free_date"], fdm["days"][1]["date"])
+
+    def test_rfq_with_the_file_prices_and_keeps_the_clients_part(self):
+        answer = self.client().request_quote(
+            {
+                "reference": "bracket",
+                "process": self.fdm.code,
+                "material": self.pla.code,
+                "quantity": 10,
+                "part": part_payload(self.stl),
+            }
+        )
+        quote = self.env["odm.part.quote"].browse(answer["quote_id"])
+        self.assertEqual(quote.part_id.partner_id, self.client_shop)
+        self.assertAlmostEqual(answer["unit_price"], quote.unit_price, places=2)
+        self.assertGreater(answer["unit_price"], 0)
+        self.assertEqual(answer["quantity"], 10)
+
+    def test_rfq_with_metrics_only_stores_nothing(self):
+        part = self.env["odm.part"].from_upload(self.stl, "ours.stl")
+        before = self.counts()
+        answer = self.client().request_quote(
+            {
+                "process": self.fdm.code,
+                "quantity": 10,
+                "part": {"name": "bracket", "metrics": part.analysis},
+            }
+        )
+        self.assertIsNone(answer["quote_id"])
+        self.assertGreater(answer["unit_price"], 0)
+        self.assertEqual(answer["material"], self.fdm.default_material_id.code)
+        after = self.counts()
+        self.assertEqual(after.pop("odm.federation.nonce"), before.pop("odm.federation.nonce") + 1)
+        self.assertEqual(after, before)
+
+    def test_order_makes_a_confirmed_sales_order_and_its_production(self):
+        answer = self.client().place_order(self.order_payload(), "order-key-0000000001")
+        order = self.env["sale.order"].search([("name", "=", answer["order_ref"])])
+        self.assertEqual(order.state, "sale")
+        self.assertEqual(order.partner_id, self.client_shop)
+        self.assertEqual(order.odm_network_client_id, self.peer)
+        self.assertEqual(order.odm_network_po_ref, "PO-TEST-1")
+        self.assertEqual(order.odm_network_state, "accepted")
+        self.assertTrue(order.order_line._odm_productions(), "odm_mrp made the MO")
+        self.assertEqual(answer["state"], "accepted")
+        self.assertEqual(answer["productions"][0]["ref"], order.order_line._odm_productions().name)
+        status = self.client().order_status(order.name)
+        self.assertEqual(status["order_ref"], order.name)
+
+    def test_order_placement_is_idempotent(self):
+        client = self.client()
+        first = client.place_order(self.order_payload(), "order-key-0000000002")
+        again = client.place_order(self.order_payload(), "order-key-0000000002")
+        self.assertEqual(again, first)
+        self.assertEqual(
+            self.env["sale.order"].search_count([("odm_network_po_ref", "=", "PO-TEST-1")]), 1
+        )
+        before = self.counts()
+        with self.assertRaises(PartnerRefused) as refused:
+            client.place_order(self.order_payload(quantity=3), "order-key-0000000002")
+        self.assertEqual(
+            (refused.exception.status, refused.exception.code), (409, "idempotency_conflict")
+        )
+        self.assertEqual(self.counts(), before)
+
+    def test_status_callback_updates_our_purchase_order(self):
+        purchase = self.env["purchase.order"].create(
+            {
+                "partner_id": self.client_shop.id,
+                "order_line": [
+                    (0, 0, {"product_id": self.env.ref("odm_quote.product_custom_part").id})
+                ],
+            }
+        )
+        client = self.client()
+        client.post_status(
+            {
+                "po_ref": purchase.name,
+                "order_ref": "S-REMOTE",
+                "state": "shipped",
+                "tracking_ref": "TRACK-42",
+                "carrier": "Post",
+            }
+        )
+        answer = client.post_status({"po_ref": purchase.name, "state": "accepted"})
+        self.assertEqual(answer["state"], "shipped", "a late callback never goes back")
+        purchase.invalidate_recordset()
+        self.assertRecordValues(
+            purchase,
+            [
+                {
+                    "odm_remote_state": "shipped",
+                    "odm_remote_ref": "S-REMOTE",
+                    "odm_tracking_ref": "TRACK-42",
+                }
+            ],
+        )
+        self.assertIn("TRACK-42", " ".join(purchase.message_ids.mapped("body")))
+        # Another shop cannot touch it.
+        with self.assertRaises(PartnerRefused) as refused:
+            self.client(self.other_peer, self.other_key).post_status(
+                {"po_ref": purchase.name, "state": "accepted"}
+            )
+        self.assertEqual(refused.exception.status, 404)
+
+    def test_only_network_managers_issue_api_keys(self):
+        user = new_test_user(
+            self.env,
+            login="network-user",
+            groups="base.group_user,odm_partner_network.group_odm_network_user",
+        )
+        with self.assertRaises(AccessError):
+            self.peer.with_user(user).action_odm_issue_api_key()
+        action = self.peer.action_odm_issue_api_key()
+        key = action["params"]["message"].split()[0]
+        self.assertEqual(
+            self.env["res.users.apikeys"]._check_credentials(scope="rpc", key=key),
+            self.peer.local_user_id.id,
+        )
+        self.assertEqual(self.peer.local_user_id.commercial_partner_id, self.client_shop)
+        self.assertTrue(self.peer.local_user_id.has_group("base.group_portal"))
+
+    # ------------------------------------------------------------------ refused requests
+    def test_forged_signature_is_refused(self):
+        before = self.counts()
+        body = json.dumps(self.order_payload()).encode()
+        response = self.send(
+            "POST", "orders", body, secret="guessed", extra={"Idempotency-Key": "k" * 20}
+        )
+        self.assertRefused(response, 401, "bad_signature")
+        self.assertEqual(self.counts(), before)
+
+    def test_wrong_api_key_is_refused(self):
+        before = self.counts()
+        response = self.send("GET", "capacity", api_key="0" * 40)
+        self.assertRefused(response, 401, "bad_api_key")
+        response = self.send("GET", "capacity", api_key="")
+        self.assertRefused(response, 401, "missing_api_key")
+        # A valid key of another shop with our signature: the two must belong together.
+        response = self.send("GET", "capacity", api_key=self.other_key)
+        self.assertRefused(response, 401, "key_mismatch")
+        self.assertEqual(self.counts(), before)
+
+    def test_replayed_request_is_refused(self):
+        body = json.dumps(self.order_payload()).encode()
+        path = f"{API_PREFIX}/orders"
+        headers = signing.sign(SECRET, "POST", path, body, key_id="client-shop")
+        extra = {"Idempotency-Key": "order-key-0000000003"}
+        first = self.send("POST", "orders", body, headers=headers, extra=extra)
+        self.assertEqual(first.status_code, 201, first.text)
+        before = self.counts()
+        replay = self.send("POST", "orders", body, headers=headers, extra=extra)
+        self.assertRefused(replay, 401, "replayed_nonce")
+        self.assertEqual(self.counts(), before)
+
+    def test_stale_request_is_refused(self):
+        path = f"{API_PREFIX}/capacity"
+        headers = signing.sign(SECRET, "GET", path, b"", key_id="client-shop", timestamp=1)
+        self.assertRefused(self.send("GET", "capacity", headers=headers), 401, "stale_timestamp")
+
+    def test_oversized_body_is_refused(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "odm_partner_network.federation_max_body_bytes", 4096
+        )
+        before = self.counts()
+        body = json.dumps(self.order_payload()).encode() + b" " * 4096
+        response = self.send("POST", "orders", body, extra={"Idempotency-Key": "k" * 20})
+        self.assertRefused(response, 413, "body_too_large")
+        self.assertEqual(self.counts(), before)
+
+    def test_malformed_payloads_are_refused_and_leave_nothing(self):
+        before = self.counts()
+        key = {"Idempotency-Key": "order-key-0000000004"}
+        self.assertRefused(
+            self.send("POST", "orders", b"{not json", extra=key), 422, "malformed_json"
+        )
+        self.assertRefused(self.send("POST", "orders", b"[1, 2]", extra=key), 422, "bad_payload")
+        no_key = json.dumps(self.order_payload()).encode()
+        self.assertRefused(self.send("POST", "orders", no_key), 422, "bad_idempotency_key")
+        unknown = self.order_payload()
+        unknown["lines"][0]["process"] = "NO-SUCH-PROCESS"
+        response = self.send("POST", "orders", json.dumps(unknown).encode(), extra=key)
+        self.assertRefused(response, 422, "unknown_process")
+        # The first line is fine, the second is not a part: no order, no part of either.
+        half = self.order_payload()
+        half["lines"].append({**half["lines"][0], "part": part_payload(b"solid nothing", "x.stl")})
+        response = self.send("POST", "orders", json.dumps(half).encode(), extra=key)
+        self.assertRefused(response, 422, "refused")
+        bad_metrics = {"process": self.fdm.code, "quantity": 1, "part": {"metrics": {"a": 1}}}
+        response = self.send("POST", "rfq", json.dumps(bad_metrics).encode())
+        self.assertRefused(response, 422, "bad_metrics")
+        self.assertEqual(self.counts(), before)
+
+    def test_another_shops_order_is_not_found(self):
+        answer = self.client().place_order(self.order_payload(), "order-key-0000000005")
+        with self.assertRaises(PartnerRefused) as refused:
+            self.client(self.other_peer, self.other_key).order_status(answer["order_ref"])
+        self.assertEqual((refused.exception.status, refused.exception.code), (404, "not_found"))

@@ -1,0 +1,117 @@
+"""The federation client against small local HTTP servers: what it sends, how it fails.
+
+An offline partner, one that does not answer in time, a 5xx and an answer that is not the API's
+JSON are ``PartnerUnavailable`` (the offload tries the next partner); a 4xx is ``PartnerRefused``
+with the partner's error code.
+"""
+
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from odoo.tests import BaseCase, tagged
+
+from ..engine import signing
+from ..engine.federation_client import FederationClient, PartnerRefused, PartnerUnavailable
+
+SECRET = "client-test-secret"
+
+
+class ScriptedPartner(BaseHTTPRequestHandler):
+    """Answers with the server's ``answer`` (status, content type, body) and keeps the request,
+    after checking its signature the way a partner does."""
+
+    def _handle(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            signing.verify(
+                lambda key_id: SECRET if key_id == "shop" else None,
+                self.command,
+                self.path,
+                dict(self.headers.items()),
+                body,
+                now=time.time(),
+                nonce_store=self.server.nonces,
+            )
+            self.server.received.append((self.command, self.path, dict(self.headers), body))
+            status, content_type, answer = self.server.answer
+        except signing.SignatureError as error:
+            status, content_type = 401, "application/json"
+            answer = json.dumps({"error": {"code": error.code, "message": error.message}})
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.end_headers()
+        self.wfile.write(answer.encode())
+
+    do_GET = do_POST = _handle
+
+    def log_message(self, *args):
+        """Quiet: the test says what went wrong."""
+
+
+@tagged("post_install", "-at_install")
+class TestFederationClient(BaseCase):
+    def setUp(self):
+        super().setUp()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), ScriptedPartner)
+        self.server.nonces = signing.MemoryNonceStore()
+        self.server.received = []
+        self.server.answer = (200, "application/json", '{"ok": true}')
+        thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        thread.start()
+        self.addCleanup(self.server.server_close)
+        self.addCleanup(self.server.shutdown)
+
+    def client(self, base_url=None, timeout_s=5):
+        url = base_url or f"http://127.0.0.1:{self.server.server_port}"
+        return FederationClient(url, "shop", SECRET, "api-key-0123", timeout_s=timeout_s)
+
+    def test_sends_signed_json_with_the_api_key_and_idempotency_key(self):
+        answer = self.client().place_order({"po_ref": "P1"}, "idem-key-0123456789")
+        self.assertEqual(answer, {"ok": True})
+        ((method, path, headers, body),) = self.server.received
+        self.assertEqual((method, path), ("POST", "/odm/federation/v1/orders"))
+        self.assertEqual(headers["Authorization"], "Bearer api-key-0123")
+        self.assertEqual(headers["Idempotency-Key"], "idem-key-0123456789")
+        self.assertEqual(json.loads(body), {"po_ref": "P1"})
+        self.client().order_status("S 00/1")
+        self.assertEqual(self.server.received[1][1], "/odm/federation/v1/orders/S%2000%2F1")
+
+    def test_refusal_carries_the_partners_code(self):
+        self.server.answer = (422, "application/json", '{"error": {"code": "x", "message": "no"}}')
+        with self.assertRaises(PartnerRefused) as refused:
+            self.client().request_quote({})
+        self.assertEqual((refused.exception.status, refused.exception.code), (422, "x"))
+
+    def test_server_errors_and_foreign_answers_are_unavailability(self):
+        for answer in (
+            (500, "text/html", "<h1>oops</h1>"),
+            (200, "text/html", "<html>a login page</html>"),
+            (200, "application/json", "[1, 2]"),
+        ):
+            with self.subTest(answer=answer):
+                self.server.answer = answer
+                with self.assertRaises(PartnerUnavailable):
+                    self.client().capacity()
+
+    def test_offline_partner_is_unavailable(self):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        with self.assertRaisesRegex(PartnerUnavailable, f"127.0.0.1:{port}"):
+            self.client(f"http://127.0.0.1:{port}").capacity()
+
+    def test_silent_partner_times_out(self):
+        with socket.socket() as silent:
+            silent.bind(("127.0.0.1", 0))
+            silent.listen()
+            url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+            with self.assertRaisesRegex(PartnerUnavailable, "no answer within 0.3 s"):
+                self.client(url, timeout_s=0.3).capacity()
+
+    def test_bad_idempotency_key_is_refused_before_sending(self):
+        with self.assertRaises(ValueError):
+            self.client().place_order({}, "short")
+        self.assertEqual(self.server.received, [])

@@ -1,0 +1,2 @@
+from . import odm_make_or_buy_wizard
+from . import odm_make_or_buy_line
