@@ -50,7 +50,6 @@ from . import dfm_geometry, errors, orientation, overlap
 from .errors import MeshError
 from .hull import Hull, convex_hull, convex_mesh_hull, minimal_box
 from .loaders import Part
-from .raycast import bounds
 from .repair import CleanMesh, clean_mesh, edge_rises
 from .surface import build_surface
 from .units import UNIT_WORDS
@@ -89,10 +88,10 @@ def analyse(
     samples: int = DEFAULT_SAMPLES,
 ) -> Analysis:
     """Repair and measure a part; raises MeshError (``flat``, ``not_solid``) if it has no solid."""
-    mesh = clean_mesh(part.vertices, part.faces, part.indexed)
+    mesh = clean_mesh(part.vertices, part.faces, part.indexed, part.vertex_bounds)
     normals, areas = mesh.normals, mesh.areas
     mesh_volume = float(mesh.shell_volumes.sum())
-    low, high = bounds(mesh.vertices)
+    low, high = mesh.bounds
     diagonal = float(np.linalg.norm(high - low))
     if mesh_volume <= FLAT_VOLUME_RATIO * diagonal**3:
         raise MeshError(
@@ -183,7 +182,7 @@ def _hull(mesh: CleanMesh, normals, areas, volume: float, diagonal: float) -> Hu
             stride == 1 or _edge_rise(mesh, normals, pairs) <= CONVEX_TOLERANCE * diagonal
         ):
             return convex_mesh_hull(mesh.vertices, normals, areas, volume)
-    return convex_hull(mesh.vertices)
+    return convex_hull(mesh.vertices, mesh.bounds)
 
 
 def _edge_rise(mesh: CleanMesh, normals: np.ndarray, pairs: np.ndarray) -> float:

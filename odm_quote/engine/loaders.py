@@ -8,6 +8,7 @@ a part raises :class:`~.errors.MeshError` with a one-sentence reason.
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -58,6 +59,15 @@ class Part:
     @property
     def triangles(self) -> int:
         return len(self.faces)
+
+    @cached_property
+    def vertex_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-axis (low, high) of the vertices the faces use, mm.
+
+        ``load_part`` stores the bounds it measured anyway; a part built otherwise, or copied
+        with other vertices by ``dataclasses.replace``, measures its own when first asked.
+        """
+        return bounds(_used_vertices(self.vertices, self.faces))
 
 
 def load_part(
@@ -145,12 +155,7 @@ def read_raw(data: bytes, filename: str, limits: Limits) -> RawMesh:
 
 
 def _to_part(raw: RawMesh, filename: str, unit: str) -> Part:
-    if raw.indexed:
-        used = np.zeros(len(raw.vertices), dtype=bool)
-        used[raw.faces.ravel()] = True
-        points = raw.vertices[used]
-    else:
-        points = raw.vertices
+    points = _used_vertices(raw.vertices, raw.faces) if raw.indexed else raw.vertices
     low, high = bounds(points)
     if not (np.isfinite(low).all() and np.isfinite(high).all()):
         # min and max propagate NaN, and an infinity is its own extreme: nothing slips through.
@@ -174,9 +179,8 @@ def _to_part(raw: RawMesh, filename: str, unit: str) -> Part:
             errors.FLAT,
             "The part is flat: it has no thickness, so there is nothing to manufacture.",
         )
-    vertices = raw.vertices * scale if scale != 1.0 else raw.vertices
-    return Part(
-        vertices=np.ascontiguousarray(vertices, dtype=np.float64),
+    part = Part(
+        vertices=_in_mm(raw.vertices, scale),
         faces=np.ascontiguousarray(raw.faces, dtype=np.int64),
         filename=filename,
         source_format=raw.source_format,
@@ -190,3 +194,19 @@ def _to_part(raw: RawMesh, filename: str, unit: str) -> Part:
         exact_area_mm2=raw.exact_area * scale**2 if raw.exact_area else None,
         solids=raw.solids,
     )
+    # Filled in as cached_property would (scaling is monotonic, so the scaled extremes are
+    # exactly the extremes of the scaled vertices): the repair need not measure them again.
+    vars(part)["vertex_bounds"] = (_in_mm(low, scale), _in_mm(high, scale))
+    return part
+
+
+def _used_vertices(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """The vertices some face refers to."""
+    used = np.zeros(len(vertices), dtype=bool)
+    used[faces.ravel()] = True
+    return vertices if used.all() else vertices[used]
+
+
+def _in_mm(values: np.ndarray, scale: float) -> np.ndarray:
+    """Coordinates in the file's unit as contiguous float64 millimetres."""
+    return np.ascontiguousarray(values * scale if scale != 1.0 else values, dtype=np.float64)

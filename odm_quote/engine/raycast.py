@@ -22,7 +22,7 @@ import numpy as np
 
 # Points per row when reducing coordinates to their bounds (see ``bounds``).
 BOUNDS_ROW_POINTS = 64
-LEAF_ITEMS = 4
+LEAF_ITEMS = 8
 MORTON_BITS = 10
 # Faces whose box is more than SPLIT_ABOVE times the median face box are cut into pieces for the
 # hierarchy, adding at most SPLIT_BUDGET pieces per face of the mesh.
@@ -120,17 +120,35 @@ def morton_order(points: np.ndarray, low: np.ndarray, span: float) -> tuple[np.n
     One sort of (code, index) packed in an int64 (values sort about twice as fast as indices).
     """
     cells = (1 << MORTON_BITS) - 1
-    quantised = ((points - low) * (cells / span)).astype(np.int64)
-    np.clip(quantised, 0, cells, out=quantised)
-    code = np.take(_SPREAD_BITS, quantised[:, 0])
-    code |= np.take(_SPREAD_BITS, quantised[:, 1]) << 1
-    code |= np.take(_SPREAD_BITS, quantised[:, 2]) << 2
+    code = np.zeros(len(points), dtype=np.int64)
+    for axis in range(3):  # one axis at a time: small temporaries
+        scaled = points[:, axis] - low[axis]
+        scaled *= cells / span
+        quantised = scaled.astype(np.int64)
+        np.clip(quantised, 0, cells, out=quantised)
+        spread = np.take(_SPREAD_BITS, quantised)
+        spread <<= axis
+        code |= spread
     index_bits = max(1, int(len(points) - 1).bit_length())
     if 3 * MORTON_BITS + index_bits > 63:
         order = np.argsort(code, kind="stable")
         return order, code[order]
-    packed = np.sort((code << index_bits) | np.arange(len(points), dtype=np.int64))
-    return packed & ((1 << index_bits) - 1), packed >> index_bits
+    code <<= index_bits
+    return packed_sort(code, index_bits)
+
+
+def packed_sort(shifted: np.ndarray, index_bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """(positions, values) in ascending order of non-negative int64 values, ties by position.
+
+    ``shifted`` holds the values already shifted left by ``index_bits``; it is consumed (the
+    positions are packed into its low bits, it is sorted and becomes the returned values), so
+    no other array of its size is made but the positions.
+    """
+    shifted |= np.arange(len(shifted), dtype=np.int64)
+    shifted.sort()
+    order = shifted & ((1 << index_bits) - 1)
+    shifted >>= index_bits
+    return order, shifted
 
 
 def _spread_bits(value: np.ndarray) -> np.ndarray:
@@ -143,6 +161,12 @@ def _spread_bits(value: np.ndarray) -> np.ndarray:
 
 # Looked up rather than computed per point: a table of 1024 entries stays in the L1 cache.
 _SPREAD_BITS = _spread_bits(np.arange(1 << MORTON_BITS, dtype=np.int64))
+# Level at which two Morton codes split, by the frexp exponent of their XOR: exponent e means the
+# highest differing bit is e - 1, in level MORTON_BITS - (e - 1) // 3; 0 means equal codes, which
+# never split (MORTON_BITS + 1).
+_SPLIT_LEVEL = np.array(
+    [MORTON_BITS + 1] + [MORTON_BITS - bit // 3 for bit in range(3 * MORTON_BITS)], dtype=np.int8
+)
 
 
 @dataclass(slots=True)
@@ -166,10 +190,12 @@ class MeshBVH:
         vertices: np.ndarray,
         faces: np.ndarray,
         leaf_items: int = LEAF_ITEMS,
+        vertex_bounds: tuple[np.ndarray, np.ndarray] | None = None,
     ):
+        """``vertex_bounds``: (low, high) of the vertices, when the caller has them."""
         self.vertices, self.faces = vertices, faces
         count = len(faces)
-        low, high = bounds(vertices)
+        low, high = bounds(vertices) if vertex_bounds is None else vertex_bounds
         self.diagonal = float(np.linalg.norm(high - low))
         pad = BOX_PAD * self.diagonal + 1e-12
         self.low, self.high = low - 2 * pad, high + 2 * pad
@@ -264,8 +290,8 @@ class MeshBVH:
         """
         items = len(codes)
         differ = codes[1:] ^ codes[:-1]
-        top_bit = np.frexp(differ.astype(np.float64))[1] - 1
-        separate = np.where(differ > 0, MORTON_BITS - top_bit // 3, MORTON_BITS + 1).astype(np.int8)
+        # frexp's exponent is one past the highest differing bit (0 for equal codes).
+        separate = np.take(_SPLIT_LEVEL, np.frexp(differ.astype(np.float64))[1])
         # Split positions grouped by level (positions ascend within a level).
         by_level = np.argsort(separate, kind="stable") + 1
         level_end = np.cumsum(np.bincount(separate, minlength=MORTON_BITS + 2))
@@ -430,15 +456,15 @@ class MeshBVH:
                 keep = entry <= leave
                 keep &= leave >= low32
                 keep &= entry <= np.take(reach32, ray)
-                ray, node = ray[keep], node[keep]
+                ray, node = _select(keep, ray, node)
                 leaf = self.node_leaf[node]
                 if leaf.any():
-                    self._test_leaves(ray[leaf], node[leaf], rays)
+                    self._test_leaves(*_select(leaf, ray, node), rays)
                     reach32 = reach.astype(np.float32) * np.float32(1 + 1e-6) + pad
                     inner = ~leaf
                     if any_hit:
                         inner &= ~np.isfinite(np.take(best, ray))
-                    ray, node = ray[inner], node[inner]
+                    ray, node = _select(inner, ray, node)
                 if not ray.size:
                     break
                 sizes = self.node_children[node]
@@ -461,7 +487,7 @@ class MeshBVH:
         )
         face = self.item_face[item]
         keep = face != np.take(rays.ignore, ray)
-        ray, face = ray[keep], face[keep]
+        ray, face = _select(keep, ray, face)
         corners = [np.take(self._corners[k], face) for k in range(3)]
         v0 = [np.take(self._columns[axis], corners[0]) for axis in range(3)]
         e1 = [np.take(self._columns[axis], corners[1]) - v0[axis] for axis in range(3)]
@@ -490,10 +516,10 @@ class MeshBVH:
         order = np.lexsort((face, t, ray))
         ray, t, face = ray[order], t[order], face[order]
         head = np.concatenate(([True], ray[1:] != ray[:-1]))
-        ray, t, face = ray[head], t[head], face[head]
+        ray, t, face = _select(head, ray, t, face)
         best, best_face = rays.best, rays.best_face
         better = (t < best[ray]) | ((t == best[ray]) & (face < best_face[ray]))
-        ray, t, face = ray[better], t[better], face[better]
+        ray, t, face = _select(better, ray, t, face)
         best[ray] = t
         best_face[ray] = face
         rays.reach[ray] = np.minimum(rays.reach[ray], t)
@@ -531,6 +557,16 @@ def _segment_extremes(low, high, first, size, unrolled: int):
         out_low[:, long] = np.minimum.reduceat(padded_low, bounds, axis=1)[:, ::2]
         out_high[:, long] = np.maximum.reduceat(padded_high, bounds, axis=1)[:, ::2]
     return out_low, out_high
+
+
+def _select(mask: np.ndarray, *arrays: np.ndarray) -> list[np.ndarray]:
+    """The entries of each array where ``mask`` is true.
+
+    Positions first, then gathers: on an irregular mask numpy's boolean indexing mispredicts a
+    branch per entry and is several times slower.
+    """
+    where = np.flatnonzero(mask)
+    return [np.take(array, where) for array in arrays]
 
 
 def _exclusive_cumsum(sizes: np.ndarray) -> np.ndarray:

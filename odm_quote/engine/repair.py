@@ -11,11 +11,12 @@ come from scipy's connected components on a graph whose CSR arrays are written d
 half-edge has exactly one neighbour slot), so a million triangles take a fraction of a second.
 Both sorts sort values rather than indices: the key and its position are packed into one int64
 (the weld key is first hashed to leave room for the position, collisions are detected and fall
-back to a plain argsort), which is about twice as fast as ``argsort``. The per-face geometry the
-analysis needs (unit normals, areas) is computed once here, with the volumes.
+back to a plain argsort), which is about twice as fast as ``argsort``. Turning inside-out shells
+relabels the edges of their faces instead of sorting again. The per-face geometry the analysis
+needs (unit normals, areas) and the bounds of the vertices are computed once here.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -23,10 +24,12 @@ from scipy.sparse.csgraph import connected_components
 
 from . import errors
 from .errors import MeshError
-from .raycast import bounds, ray_triangle_distances, triangle_transforms
+from .raycast import bounds, packed_sort, ray_triangle_distances, triangle_transforms
 
 # Coordinates are snapped to 2**21 steps across the part before merging (~0.15 um at 300 mm).
 WELD_STEPS = 2**21 - 2
+# Face corners compared per block when checking for a triangle soup.
+_SOUP_BLOCK = 1 << 16
 # A hole is "small" if its boundary has at most this many edges and spans at most this fraction
 # of the part's bounding-box diagonal; bigger openings are design intent or damage to report.
 # A missing triangle or quad (the classic export glitch) is closed whatever its size.
@@ -60,6 +63,7 @@ class EdgeTopology:
     boundary_edges: int
     nonmanifold_edges: int
     boundary_halfedges: np.ndarray  # (k, 2) vertex from, vertex to, as their face runs them
+    boundary_faces: np.ndarray  # (k,) the face of each boundary half-edge
 
 
 @dataclass
@@ -74,6 +78,7 @@ class CleanMesh:
     repairs: list[str] = field(default_factory=list)
     normals: np.ndarray | None = None  # (m, 3) outward unit face normals (zero if degenerate)
     areas: np.ndarray | None = None  # (m,) face areas, mm2
+    bounds: tuple[np.ndarray, np.ndarray] | None = None  # per-axis (low, high) of the vertices
 
     @property
     def shells(self) -> int:
@@ -93,10 +98,19 @@ class CleanMesh:
         return self.topology.nonmanifold_edges == 0
 
 
-def clean_mesh(vertices: np.ndarray, faces: np.ndarray, indexed: bool) -> CleanMesh:
-    """Weld, repair and orient a triangle mesh; raise ``not_solid`` for loose triangle soups."""
+def clean_mesh(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    indexed: bool,
+    vertex_bounds: tuple[np.ndarray, np.ndarray] | None = None,
+) -> CleanMesh:
+    """Weld, repair and orient a triangle mesh; raise ``not_solid`` for loose triangle soups.
+
+    ``vertex_bounds``: (low, high) of the vertices the faces use, when the caller has them.
+    """
     repairs: list[str] = []
-    vertices, faces, merged = weld(vertices, faces)
+    vertices, faces, merged = weld(vertices, faces, vertex_bounds)
+    welded_bounds = bounds(vertices)
     if indexed and merged:
         repairs.append(f"Merged {merged:,} coincident vertices.")
     degenerate = (
@@ -136,12 +150,13 @@ def clean_mesh(vertices: np.ndarray, faces: np.ndarray, indexed: bool) -> CleanM
             "neighbours."
         )
     if topology.boundary_edges:
-        vertices, faces, holes, added = fill_small_holes(vertices, faces, topology)
+        vertices, faces, holes, added = fill_small_holes(vertices, faces, topology, welded_bounds)
         if holes:
             repairs.append(f"Closed {holes:,} small holes with {added:,} triangles.")
+            welded_bounds = bounds(vertices)
             topology = edge_topology(faces, len(vertices))
             face_shell = shells_of(topology)
-    geometry = face_geometry(vertices, faces)
+    geometry = face_geometry(vertices, faces, welded_bounds)
     shell_volumes = np.bincount(
         face_shell, weights=geometry.volumes, minlength=face_shell.max() + 1
     )
@@ -153,7 +168,7 @@ def clean_mesh(vertices: np.ndarray, faces: np.ndarray, indexed: bool) -> CleanM
         turned = wrong_way[face_shell]
         faces = np.where(turned[:, None], faces[:, ::-1], faces)
         normals = np.where(turned[:, None], -normals, normals)
-        topology = edge_topology(faces, len(vertices))
+        topology = turned_topology(topology, turned)
         shell_volumes = np.where(wrong_way, -shell_volumes, shell_volumes)
         count = int(wrong_way.sum())
         repairs.append(
@@ -172,50 +187,71 @@ def clean_mesh(vertices: np.ndarray, faces: np.ndarray, indexed: bool) -> CleanM
         repairs,
         normals,
         geometry.areas,
+        welded_bounds,
     )
 
 
-def weld(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+def weld(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    vertex_bounds: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Merge vertices that coincide after snapping; unreferenced vertices are dropped.
 
     Welded vertices come in the order of their snapped coordinates (x, then y, then z), so the
-    result does not depend on the order of the triangles in the file.
+    result does not depend on the order of the triangles in the file. ``vertex_bounds`` are the
+    bounds of the used vertices if known (the snapping grid starts at their low corner).
     """
-    corners = faces.size
-    soup = corners == len(vertices) and np.array_equal(
-        faces.ravel(), np.arange(corners, dtype=faces.dtype)
-    )
+    soup = _is_soup(faces, len(vertices))
     if not soup:
         used = np.zeros(len(vertices), dtype=bool)
         used[faces.ravel()] = True
         if not used.all():
             remap = np.cumsum(used) - 1
             vertices, faces = vertices[used], remap[faces]
-    low, high = bounds(vertices)
+    low, high = bounds(vertices) if vertex_bounds is None else vertex_bounds
     span = float((high - low).max()) or 1.0
     scale = WELD_STEPS / span
     # In place, one axis at a time: three million corners make every temporary array cost.
-    keys = np.zeros(len(vertices), dtype=np.int64)
+    keys = np.empty(len(vertices), dtype=np.int64)
     scaled = np.empty(len(vertices))
     snapped = np.empty(len(vertices), dtype=np.int64)
-    for axis in range(3):
+    for axis in range(3):  # x goes straight into the keys, y and z are shifted in after it
         np.subtract(vertices[:, axis], low[axis], out=scaled)
         scaled *= scale
-        np.rint(scaled, out=snapped, casting="unsafe")
-        snapped <<= 21 * (2 - axis)
-        keys |= snapped
+        np.rint(scaled, out=keys if axis == 0 else snapped, casting="unsafe")
+        if axis:
+            keys <<= 21
+            keys |= snapped
+    del scaled, snapped  # freed before the sort needs its own arrays
     order, run_starts = _runs_of_equal_keys(keys)
+    heads = np.flatnonzero(run_starts)
     # Within a run positions ascend (packed sort, or stable argsort), so its head is its lowest.
-    first_use = order[run_starts]
+    first_use = order[heads]
     # Number the groups by their key; each takes the coordinates of its first vertex.
     rank = np.argsort(keys[first_use])
     label = np.empty(len(rank), dtype=np.int64)
     label[rank] = np.arange(len(rank))
     inverse = np.empty(len(keys), dtype=np.int64)
-    inverse[order] = label[np.cumsum(run_starts) - 1]
+    inverse[order] = np.repeat(label, np.diff(heads, append=len(keys)))
     welded = vertices[first_use[rank]]
     new_faces = inverse.reshape(-1, 3) if soup else inverse[faces]
     return welded, new_faces, len(vertices) - len(welded)
+
+
+def _is_soup(faces: np.ndarray, vertex_count: int) -> bool:
+    """Whether face corner k is vertex k throughout (STL style), compared block by block.
+
+    Blocks keep the comparison in the cache instead of writing a second array of that size.
+    """
+    flat = faces.ravel()
+    if len(flat) != vertex_count:
+        return False
+    block = np.arange(min(len(flat), _SOUP_BLOCK), dtype=flat.dtype)
+    return all(
+        np.array_equal(flat[start : start + _SOUP_BLOCK], block[: len(flat) - start] + start)
+        for start in range(0, len(flat), _SOUP_BLOCK)
+    )
 
 
 def _runs_of_equal_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -230,10 +266,11 @@ def _runs_of_equal_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     hash_bits = 63 - index_bits
     order = None
     if hash_bits >= 24:
-        hashed = (keys.view(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - hash_bits)
-        packed = np.sort((hashed.view(np.int64) << index_bits) | np.arange(count, dtype=np.int64))
-        order = packed & ((1 << index_bits) - 1)
-        sorted_hash = packed >> index_bits
+        hashed = keys.view(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        hashed >>= np.uint64(64 - hash_bits)
+        hashed <<= np.uint64(index_bits)
+        # Below 2**63, so the int64 view sorts as the unsigned values would.
+        order, sorted_hash = packed_sort(hashed.view(np.int64), index_bits)
         sorted_keys = keys[order]
         same_hash = sorted_hash[1:] == sorted_hash[:-1]
         if np.any(same_hash & (sorted_keys[1:] != sorted_keys[:-1])):
@@ -253,22 +290,40 @@ def edge_topology(faces: np.ndarray, vertex_count: int) -> EdgeTopology:
     ends = np.empty_like(faces)
     ends[:, :2], ends[:, 2] = faces[:, 1:], faces[:, 0]
     ends = ends.ravel()
+    # Looked up in a one-byte table: far fewer cache misses than comparing the corner indices.
+    rising = starts < ends
     edge_keys = np.minimum(starts, ends)
     edge_keys *= vertex_count
     edge_keys += np.maximum(starts, ends)
     order, keys = sort_with_positions(edge_keys, vertex_count**2)
-    run_start = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    differs = np.empty(len(keys), dtype=bool)
+    differs[:1] = True
+    np.not_equal(keys[1:], keys[:-1], out=differs[1:])
+    run_start = np.flatnonzero(differs)
     run_length = np.diff(np.append(run_start, len(keys)))
+    paired = run_length == 2
+    if paired.all():  # a closed surface: the runs are the consecutive pairs, read as views
+        first, second, paired_keys = order[0::2], order[1::2], keys[0::2]
+    else:
+        two = run_start[paired]
+        first, second, paired_keys = order[two], order[two + 1], keys[two]
+    # int32 halves a table of 1.5 million rows per million faces (indices stay far below 2**31);
+    # stored by column, as it is filled and read, and filled in place.
+    pairs = np.empty((len(first), 4), dtype=np.int32, order="F")
+    face_first, face_second = pairs[:, 0], pairs[:, 1]
+    np.floor_divide(first, 3, out=face_first, casting="unsafe")
+    np.floor_divide(second, 3, out=face_second, casting="unsafe")
     neighbour = np.full(len(starts), -1, dtype=np.int64)
-    flipped = np.zeros(len(starts), dtype=bool)
-    two = run_start[run_length == 2]
-    first, second = order[two], order[two + 1]
-    face_first, face_second = first // 3, second // 3
     neighbour[first], neighbour[second] = face_second, face_first
-    # Looked up in a one-byte table: far fewer cache misses than comparing the corner indices.
-    rising = starts < ends
-    same_direction = rising[first] == rising[second]
+    flipped = np.zeros(len(starts), dtype=bool)
+    first_rising = rising[first]
+    same_direction = first_rising == rising[second]
     flipped[first] = flipped[second] = same_direction
+    # The edge's ends as face a runs it, read off its (sorted, so cache-friendly) key: the lower
+    # vertex first unless face a runs the edge downward.
+    np.divmod(paired_keys, vertex_count, out=(pairs[:, 2], pairs[:, 3]), casting="unsafe")
+    falling = np.flatnonzero(~first_rising)
+    pairs[falling, 2], pairs[falling, 3] = pairs[falling, 3], pairs[falling, 2]
     many = run_length > 2
     junctions = np.zeros((0, 2), dtype=np.int64)
     if many.any():
@@ -277,10 +332,6 @@ def edge_topology(faces: np.ndarray, vertex_count: int) -> EdgeTopology:
         leaders = order[run_start[run_of[members]]]
         junctions = np.column_stack([order[members] // 3, leaders // 3])
     single = order[run_start[run_length == 1]]
-    # int32 halves a table of 1.5 million rows per million faces (indices stay far below 2**31).
-    pairs = np.empty((len(first), 4), dtype=np.int32)
-    for column, values in enumerate((face_first, face_second, starts[first], ends[first])):
-        pairs[:, column] = values
     return EdgeTopology(
         neighbour=neighbour.reshape(-1, 3),
         flipped=flipped.reshape(-1, 3),
@@ -290,6 +341,31 @@ def edge_topology(faces: np.ndarray, vertex_count: int) -> EdgeTopology:
         boundary_edges=len(single),
         nonmanifold_edges=int(many.sum()),
         boundary_halfedges=np.column_stack([starts[single], ends[single]]),
+        boundary_faces=single // 3,
+    )
+
+
+def turned_topology(topology: EdgeTopology, turned: np.ndarray) -> EdgeTopology:
+    """``edge_topology`` after the winding of whole shells was reversed, without sorting again.
+
+    ``turned`` marks the faces written backwards, (a, b, c) as (c, b, a): their edges 0 and 1
+    swap places and every edge is run the other way. Edges, pairs and their order stay; both
+    faces of a paired edge lie in one shell, so whether they agree (``flipped``) stays too.
+    """
+    renumbered = turned[:, None]
+    swapped = [1, 0, 2]
+    pairs = topology.pairs.copy(order="F")
+    backwards = np.flatnonzero(turned[pairs[:, 0]])
+    pairs[backwards, 2], pairs[backwards, 3] = pairs[backwards, 3], pairs[backwards, 2]
+    halfedges = topology.boundary_halfedges
+    return replace(
+        topology,
+        neighbour=np.where(renumbered, topology.neighbour[:, swapped], topology.neighbour),
+        flipped=np.where(renumbered, topology.flipped[:, swapped], topology.flipped),
+        pairs=pairs,
+        boundary_halfedges=np.where(
+            turned[topology.boundary_faces, None], halfedges[:, ::-1], halfedges
+        ),
     )
 
 
@@ -309,12 +385,12 @@ def sort_with_positions(keys: np.ndarray, key_bound: int) -> tuple[np.ndarray, n
     """(order, sorted keys) for non-negative keys below ``key_bound``; ties keep position order.
 
     Packs key and position in one int64 and sorts the values when they fit (about twice as fast
-    as ``argsort``), else a stable argsort.
+    as ``argsort``; ``keys`` is then overwritten), else a stable argsort.
     """
     index_bits = max(1, int(len(keys) - 1).bit_length())
     if int(key_bound - 1).bit_length() + index_bits <= 63:
-        packed = np.sort((keys << index_bits) | np.arange(len(keys), dtype=np.int64))
-        return packed & ((1 << index_bits) - 1), packed >> index_bits
+        keys <<= index_bits
+        return packed_sort(keys, index_bits)
     order = np.argsort(keys, kind="stable")
     return order, keys[order]
 
@@ -326,13 +402,15 @@ class FaceGeometry:
     volumes: np.ndarray  # (m,) signed tetrahedron volumes against the bounding-box centre
 
 
-def face_geometry(vertices: np.ndarray, faces: np.ndarray) -> FaceGeometry:
+def face_geometry(
+    vertices: np.ndarray, faces: np.ndarray, vertex_bounds: tuple[np.ndarray, np.ndarray]
+) -> FaceGeometry:
     """Normals, areas and signed volumes of all faces from one cross product each.
 
     Coordinates are taken relative to the bounding-box centre (for the precision of the volume:
     ``a . (b x c) = a . ((b - a) x (c - a))``), one axis at a time to keep temporaries small.
     """
-    centre = sum(bounds(vertices)) / 2
+    centre = sum(vertex_bounds) / 2
     columns = [np.ascontiguousarray(vertices[:, axis]) - centre[axis] for axis in range(3)]
     index = [np.ascontiguousarray(faces[:, k]) for k in range(3)]
     a = [np.take(columns[axis], index[0]) for axis in range(3)]
@@ -387,7 +465,10 @@ def shells_of(topology: EdgeTopology) -> np.ndarray:
     """
     neighbour = topology.neighbour
     count = len(neighbour)
-    targets = np.where(neighbour >= 0, neighbour, np.arange(count)[:, None]).ravel()
+    if topology.boundary_edges or topology.nonmanifold_edges:  # edges without a neighbour: loops
+        targets = np.where(neighbour >= 0, neighbour, np.arange(count)[:, None]).ravel()
+    else:
+        targets = neighbour.ravel()
     graph = csr_matrix(
         (np.ones(len(targets)), targets, np.arange(0, len(targets) + 1, 3)), shape=(count, count)
     )
@@ -429,7 +510,12 @@ def consistent_flips(topology: EdgeTopology, face_shell: np.ndarray) -> np.ndarr
     return orientable & ~keep_plain
 
 
-def fill_small_holes(vertices: np.ndarray, faces: np.ndarray, topology: EdgeTopology):
+def fill_small_holes(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    topology: EdgeTopology,
+    vertex_bounds: tuple[np.ndarray, np.ndarray],
+):
     """Close small boundary loops with a fan around their centroid."""
     halfedges = topology.boundary_halfedges
     outgoing = np.bincount(halfedges[:, 0], minlength=len(vertices))
@@ -443,7 +529,7 @@ def fill_small_holes(vertices: np.ndarray, faces: np.ndarray, topology: EdgeTopo
     loop = loop_of_vertex[halfedges[:, 0]]
     loop_edges = np.bincount(loop)
     loop_simple = np.bincount(loop, weights=simple) == loop_edges
-    low, high = bounds(vertices)
+    low, high = vertex_bounds
     diagonal = float(np.linalg.norm(high - low))
     candidates = np.flatnonzero(loop_simple & (loop_edges >= 3) & (loop_edges <= SMALL_HOLE_EDGES))
     next_vertex = dict(zip(halfedges[:, 0].tolist(), halfedges[:, 1].tolist(), strict=True))

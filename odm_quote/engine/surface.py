@@ -92,7 +92,7 @@ class Surface:
 def build_surface(mesh: CleanMesh, normals, areas, hull: Hull, sample_count: int) -> Surface:
     vertices, faces = mesh.vertices, mesh.faces
     samples = sample_surface(vertices, faces, areas, normals, sample_count)
-    tracer = MeshBVH(vertices, faces)
+    tracer = MeshBVH(vertices, faces, vertex_bounds=mesh.bounds)
     on_hull = supporting_faces(
         hull, vertices, faces[samples.faces], samples.normals, HULL_TOLERANCE * tracer.diagonal
     )
