@@ -1,1 +1,3 @@
-# Machine protocol clients will be plain Python; the Odoo glue loads only inside Odoo.
+# Engines are plain Python (tests import them without Odoo); the glue loads only inside Odoo.
+if __name__.startswith("odoo.addons."):
+    from . import models

@@ -3,18 +3,24 @@
 {
     "name": "ODM Machine Link",
     "summary": "Dispatch work orders to real machines and bring their status back",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Manufacturing/On-Demand Manufacturing",
     "website": "https://github.com/odm-for-odoo/odm",
     "author": "ODM for Odoo contributors",
     "license": "LGPL-3",
-    "depends": ["odm_mrp", "maintenance"],
+    "depends": ["odm_mrp", "maintenance", "queue_job"],
     "data": [
         "security/odm_machine_link_security.xml",
         "security/ir.model.access.csv",
+        "data/odm_machine_link_data.xml",
+        "views/odm_machine_views.xml",
+        "views/odm_machine_job_views.xml",
+        "views/mrp_workorder_views.xml",
         "views/odm_machine_link_menus.xml",
     ],
+    "demo": ["demo/odm_machine_link_demo.xml"],
     "assets": {
+        "web.assets_backend": ["odm_machine_link/static/src/js/**/*"],
         "web.assets_tests": ["odm_machine_link/static/tests/tours/**/*"],
     },
 }

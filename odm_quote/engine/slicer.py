@@ -370,6 +370,7 @@ def slice_part(
     memory_bytes: int | None = DEFAULT_MEMORY_BYTES,
     executable: str | None = None,
     tmp_dir: str | os.PathLike | None = None,
+    gcode_out: str | os.PathLike | None = None,
 ) -> SliceResult:
     """Slices a part (STL, OBJ, 3MF, AMF, in millimetres) on ``printer`` in ``material``.
 
@@ -380,7 +381,8 @@ def slice_part(
     are PrusaSlicer options applied over the profile set (see ``load_profile``); unknown
     options raise ValueError instead of being silently ignored as PrusaSlicer would.
     ``executable`` replaces ``prusa-slicer`` (name or path); ``tmp_dir`` is where the temporary
-    working directory is made (default: the system's).
+    working directory is made (default: the system's); ``gcode_out``, when given, is where the
+    G-code is kept (odm_machine_link sends it to the printer).
 
     Raises ``SlicerError`` subclasses for what the customer or operator must act on, ValueError
     for bad arguments (unknown profile, invalid override) and FileNotFoundError for a missing
@@ -440,6 +442,8 @@ def slice_part(
         command += ["--center", center, "--ensure-on-bed", "--export-gcode", "-o", str(gcode)]
         output = _run("slice", [*command, str(source)], **limits)
         stats = _read_stats(gcode, output)
+        if gcode_out is not None:
+            shutil.copyfile(gcode, gcode_out)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

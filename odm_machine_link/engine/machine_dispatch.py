@@ -1,0 +1,127 @@
+"""Which ready job goes to which machine: compatibility, readiness and staggered starts.
+
+The Odoo glue locks the machines and work it may touch, describes them as ``Machine`` and
+``Work`` and asks ``assign`` for pairs; it then creates one job row per pair. Nothing here
+talks to a machine: a machine is offered only when its last known state says it can take work
+(idle, bed confirmed clear, not under maintenance, no job of ours on it).
+"""
+
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+# Nozzles are measured to a hundredth of a millimetre; closer than this is the same nozzle.
+NOZZLE_TOLERANCE_MM = 0.005
+
+
+@dataclass(frozen=True)
+class Machine:
+    """A machine as dispatch sees it. ``envelope_mm`` is its build volume (x, y, z)."""
+
+    key: Hashable
+    process: Hashable
+    loaded_material: Hashable | None
+    envelope_mm: tuple[float, float, float]
+    nozzle_mm: float | None = None
+    state: str = "idle"
+    bed_clear: bool = True
+    under_maintenance: bool = False
+    busy_with_job: bool = False
+
+
+@dataclass(frozen=True)
+class Work:
+    """A work order or build job ready to run.
+
+    ``size_mm`` is what must fit the envelope: a single part may be turned any way
+    (``any_orientation``), a plate only about the vertical axis. ``nozzle_mm`` is the nozzle the
+    work needs (None: any). ``preferred`` lists the machines the planner booked it on, tried
+    first.
+    """
+
+    key: Hashable
+    process: Hashable
+    material: Hashable
+    size_mm: tuple[float, float, float]
+    any_orientation: bool = True
+    nozzle_mm: float | None = None
+    preferred: tuple[Hashable, ...] = field(default=())
+
+
+def fits(size_mm: Sequence[float], envelope_mm: Sequence[float], any_orientation: bool) -> bool:
+    """Whether ``size_mm`` fits ``envelope_mm``: sorted sides against sorted sides, or for a plate
+    its footprint turned a quarter either way and its height under the machine's."""
+    if any_orientation:
+        return all(
+            need <= room for need, room in zip(sorted(size_mm), sorted(envelope_mm), strict=True)
+        )
+    width, depth, height = size_mm
+    room_x, room_y, room_z = envelope_mm
+    flat = (width <= room_x and depth <= room_y) or (depth <= room_x and width <= room_y)
+    return flat and height <= room_z
+
+
+def incompatibility(work: Work, machine: Machine) -> str | None:
+    """Why ``machine`` can never run ``work`` as it is set up now; None when it can."""
+    if work.process != machine.process:
+        return "another process"
+    if machine.loaded_material != work.material:
+        return "another material loaded"
+    if (
+        work.nozzle_mm is not None
+        and machine.nozzle_mm is not None
+        and abs(work.nozzle_mm - machine.nozzle_mm) > NOZZLE_TOLERANCE_MM
+    ):
+        return f"a {machine.nozzle_mm:g} mm nozzle, the work needs {work.nozzle_mm:g} mm"
+    if not fits(work.size_mm, machine.envelope_mm, work.any_orientation):
+        return "the work does not fit the build volume"
+    return None
+
+
+def unready(machine: Machine) -> str | None:
+    """Why ``machine`` cannot take a job now; None when it can."""
+    if machine.under_maintenance:
+        return "under maintenance"
+    if machine.busy_with_job:
+        return "holds a job"
+    if machine.state != "idle":
+        return f"is {machine.state}"
+    if not machine.bed_clear:
+        return "waits for an operator to confirm the bed is clear"
+    return None
+
+
+def assign(
+    works: Iterable[Work],
+    machines: Iterable[Machine],
+    *,
+    starts_allowed: int | None = None,
+) -> list[tuple[Hashable, Hashable]]:
+    """(work key, machine key) pairs, each work and machine used at most once.
+
+    Works are served in the order given (the caller sorts them by urgency); each takes its
+    first preferred machine that is ready and compatible, else the first other one in the order
+    given. ``starts_allowed`` caps the number of pairs (staggered starts); None: no cap.
+    """
+    free = [machine for machine in machines if unready(machine) is None]
+    pairs = []
+    for work in works:
+        if starts_allowed is not None and len(pairs) >= starts_allowed:
+            break
+        able = [machine for machine in free if incompatibility(work, machine) is None]
+        if not able:
+            continue
+        rank = {key: index for index, key in enumerate(work.preferred)}
+        chosen = min(able, key=lambda machine: rank.get(machine.key, len(rank)))
+        pairs.append((work.key, chosen.key))
+        free.remove(chosen)
+    return pairs
+
+
+def starts_allowed(stagger_s: float, seconds_since_last_start: float | None) -> int | None:
+    """How many jobs may start now: no cap without staggering, else one once ``stagger_s`` has
+    passed since the last start (heated beds and spindles do not all draw power at once)."""
+    if stagger_s <= 0:
+        return None
+    if seconds_since_last_start is not None and seconds_since_last_start < stagger_s:
+        return 0
+    return 1

@@ -1,0 +1,403 @@
+import logging
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from odm_quote.engine import slicer
+
+from ..engine import reliability
+from ..engine.connectors import connect
+from ..engine.connectors.base import ConnectionSettings, ConnectorError, MachineStatus
+from ..engine.polling import poll
+
+_logger = logging.getLogger(__name__)
+
+LINK_KINDS = [
+    ("none", "Not linked"),
+    ("manual", "Manual (operator screen)"),
+    ("octoprint", "OctoPrint"),
+    ("moonraker", "Moonraker (Klipper)"),
+    ("prusalink", "PrusaLink"),
+    ("bambu", "Bambu Lab (LAN)"),
+    ("opcua", "OPC UA"),
+    ("mtconnect", "MTConnect (monitoring)"),
+]
+# Kinds whose status Odoo reads from the machine (manual machines report through operators).
+POLLED_KINDS = ("octoprint", "moonraker", "prusalink", "bambu", "opcua", "mtconnect")
+# Kinds dispatch sends jobs to; OPC UA (OPC 40501) and MTConnect machines are only monitored.
+DISPATCH_KINDS = ("manual", "octoprint", "moonraker", "prusalink", "bambu")
+LINK_STATES = [
+    ("not_linked", "Not linked"),
+    ("offline", "Offline"),
+    ("idle", "Idle"),
+    ("busy", "Busy"),
+    ("paused", "Paused"),
+    ("finished", "Finished"),
+    ("failed", "Failed"),
+]
+# Machine states after which the bed may take a new job once an operator has confirmed it clear.
+AFTER_JOB_STATES = ("finished", "failed")
+# A part stays on the plate of these until somebody takes it off.
+CLEARANCE_TECHNOLOGIES = ("fdm", "sla")
+POLL_TIMEOUT_S = 5.0
+POLL_WORKERS = 8
+
+
+def _first_link_state(kind):
+    return {"none": "not_linked", "manual": "idle"}.get(kind, "offline")
+
+
+def _slicer_printers(_model):
+    return [(code, code) for code in slicer.available_printers()]
+
+
+def _slicer_materials(_model):
+    return [(code, code) for code in slicer.available_materials()]
+
+
+class OdmMachine(models.Model):
+    """A machine linked to Odoo: how to reach it, what it is loaded with, what it reports.
+
+    The connection settings feed one of the engine's connectors; credentials are readable by
+    machine managers only and never written to logs or chatter. Every status reading (polling,
+    dispatch, operators) goes through ``_apply_status`` so the board and the jobs agree.
+    """
+
+    _inherit = "odm.machine"
+
+    link_kind = fields.Selection(LINK_KINDS, "Connection", required=True, default="none")
+    link_host = fields.Char("Host", help="Name or address the server reaches the machine at.")
+    link_port = fields.Integer("Port", help="Empty: the protocol's default port.")
+    link_use_tls = fields.Boolean("TLS")
+    link_verify_tls = fields.Boolean(
+        "Verify certificate", default=True, help="Turn off only for self-signed certificates."
+    )
+    link_api_key = fields.Char(
+        "API key / access code",
+        copy=False,
+        groups="odm_machine_link.group_odm_machine_manager",
+    )
+    link_username = fields.Char(
+        "User name", copy=False, groups="odm_machine_link.group_odm_machine_manager"
+    )
+    link_password = fields.Char(
+        "Password", copy=False, groups="odm_machine_link.group_odm_machine_manager"
+    )
+    link_serial = fields.Char(
+        "Device serial / namespace",
+        help="Bambu: the printer's serial number. OPC UA: the namespace of the machine's nodes.",
+    )
+    link_timeout_s = fields.Float(
+        "Timeout (s)",
+        default=POLL_TIMEOUT_S,
+        help="How long a request may wait for the machine's answer.",
+    )
+    link_state = fields.Selection(
+        LINK_STATES, "Machine state", default="not_linked", readonly=True, index=True
+    )
+    link_message = fields.Char("Last message", readonly=True)
+    link_checked_at = fields.Datetime("Last heard", readonly=True)
+    bed_clear = fields.Boolean(
+        default=True,
+        readonly=True,
+        help="An operator confirmed the last job's part was taken off: the machine may start "
+        "another.",
+    )
+    loaded_material_id = fields.Many2one(
+        "odm.material",
+        "Loaded material",
+        domain="[('id', 'in', material_ids)]",
+        help="What the machine holds now: dispatch sends it only jobs in this material.",
+    )
+    nozzle_diameter_mm = fields.Float("Nozzle (mm)", digits=(4, 2), default=0.4)
+    slicer_printer = fields.Selection(
+        _slicer_printers, help="PrusaSlicer printer profile FDM jobs are sliced with."
+    )
+    slicer_material = fields.Selection(
+        _slicer_materials,
+        help="PrusaSlicer material profile; empty: the profile named after the loaded material.",
+    )
+    current_job_id = fields.Many2one("odm.machine.job", "Current job", readonly=True)
+    job_progress = fields.Float("Progress (%)", readonly=True, aggregator=None)
+    job_eta = fields.Datetime("Expected end", readonly=True)
+    run_hours = fields.Float("Machine hours", readonly=True, digits=(12, 2), aggregator=None)
+    job_count = fields.Integer("Jobs run", readonly=True, aggregator=None)
+    failed_job_count = fields.Integer("Jobs failed", readonly=True, aggregator=None)
+    maintenance_every_hours = fields.Float(
+        "Maintenance every (h)", help="A preventive request is opened after this many hours."
+    )
+    maintenance_every_jobs = fields.Integer(
+        "Maintenance every (jobs)", help="A preventive request is opened after this many jobs."
+    )
+    maintenance_hours_mark = fields.Float(readonly=True, aggregator=None)
+    maintenance_jobs_mark = fields.Integer(readonly=True, aggregator=None)
+    equipment_id = fields.Many2one(
+        "maintenance.equipment",
+        ondelete="set null",
+        help="The maintenance equipment of this machine; made when the first request is opened.",
+    )
+    under_maintenance = fields.Boolean(
+        compute="_compute_under_maintenance",
+        help="An open maintenance request is in progress: dispatch skips the machine.",
+    )
+    failure_flag = fields.Boolean(
+        "Failing more than usual",
+        readonly=True,
+        help="Its recent jobs fail more often than its own history says they should.",
+    )
+    recent_failure_rate = fields.Float("Recent failure rate (%)", readonly=True, aggregator=None)
+    usual_failure_rate = fields.Float("Usual failure rate (%)", readonly=True, aggregator=None)
+
+    @api.constrains("link_kind", "link_host", "link_port", "link_timeout_s", "nozzle_diameter_mm")
+    def _check_link(self):
+        for machine in self:
+            if machine.link_kind in POLLED_KINDS and not machine.link_host:
+                raise ValidationError(
+                    self.env._("Machine %(name)s needs a host to connect to.", name=machine.name)
+                )
+            if machine.link_timeout_s < 0:
+                raise ValidationError(
+                    self.env._(
+                        "Machine %(name)s: the timeout cannot be negative.", name=machine.name
+                    )
+                )
+            if not 0 <= machine.link_port <= 65535:
+                raise ValidationError(
+                    self.env._("Machine %(name)s: the port must be 1-65535.", name=machine.name)
+                )
+            if machine.nozzle_diameter_mm < 0:
+                raise ValidationError(
+                    self.env._(
+                        "Machine %(name)s: the nozzle cannot be negative.", name=machine.name
+                    )
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            vals.setdefault("link_state", _first_link_state(vals.get("link_kind", "none")))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        """A new connection starts unheard (offline) until the first reading; manual machines
+        are idle at once."""
+        if "link_kind" in vals and "link_state" not in vals:
+            vals = dict(vals, link_state=_first_link_state(vals["link_kind"]))
+        return super().write(vals)
+
+    def _compute_under_maintenance(self):
+        blocked = self._under_maintenance_ids()
+        for machine in self:
+            machine.under_maintenance = machine.id in blocked
+
+    def _under_maintenance_ids(self):
+        """Machines whose equipment has an open request in progress (past its first stage)."""
+        requests = (
+            self.env["maintenance.request"]
+            .sudo()
+            .search(
+                [
+                    ("equipment_id", "in", self.equipment_id.ids),
+                    ("stage_id.done", "=", False),
+                    ("archive", "=", False),
+                ]
+            )
+        )
+        first_stage = self.env["maintenance.stage"].sudo().search([], limit=1, order="sequence, id")
+        started = requests.filtered(lambda request: request.stage_id != first_stage)
+        return set(self.filtered(lambda m: m.equipment_id in started.equipment_id).ids)
+
+    # ------------------------------------------------------------------ connection
+    def _connection_settings(self):
+        """The engine's settings, secrets read with sudo (only the server holds them)."""
+        self.ensure_one()
+        machine = self.sudo()
+        return ConnectionSettings(
+            kind=machine.link_kind,
+            host=machine.link_host or "",
+            port=machine.link_port or None,
+            use_tls=machine.link_use_tls,
+            api_key=machine.link_api_key or None,
+            username=machine.link_username or None,
+            password=machine.link_password or None,
+            serial=machine.link_serial or None,
+            verify_tls=machine.link_verify_tls,
+            timeout_s=machine.link_timeout_s or POLL_TIMEOUT_S,
+        )
+
+    def _connector(self):
+        self.ensure_one()
+        if self.link_kind not in POLLED_KINDS:
+            raise UserError(
+                self.env._("Machine %(name)s has no connection to send jobs to.", name=self.name)
+            )
+        return connect(self._connection_settings())
+
+    def action_poll_now(self):
+        """The form's button: read these machines' status now."""
+        self._poll()
+        return True
+
+    @api.model
+    def _cron_poll(self):
+        self.search([("link_kind", "in", POLLED_KINDS)])._poll()
+
+    def _poll(self):
+        """Reads every polled machine in parallel and applies what each answered."""
+        linked = self.filtered(lambda machine: machine.link_kind in POLLED_KINDS)
+        connectors = {machine.id: machine._connector() for machine in linked}
+        try:
+            deadline = max(linked.mapped("link_timeout_s"), default=0) or POLL_TIMEOUT_S
+            results = poll(connectors, timeout_s=deadline, max_workers=POLL_WORKERS)
+        finally:
+            for connector in connectors.values():
+                connector.close()
+        for machine in linked:
+            try:
+                with self.env.cr.savepoint():
+                    machine._apply_status(results[machine.id])
+            except (UserError, ValidationError) as error:
+                # One work order that cannot move must not stop the other machines' readings.
+                _logger.warning("Reading of machine %s not applied: %s", machine.id, error)
+
+    def _apply_status(self, reading):
+        """Records one reading (a MachineStatus or the ConnectorError polling got) and brings
+        the machine's active job in line with it."""
+        self.ensure_one()
+        job = self.env["odm.machine.job"].search(
+            [("machine_id", "=", self.id), ("state", "in", self.env["odm.machine.job"].ACTIVE)],
+            limit=1,
+        )
+        now = fields.Datetime.now()
+        if isinstance(reading, ConnectorError):
+            self.write({"link_state": "offline", "link_message": str(reading)})
+            job._lost_contact(str(reading))
+            return
+        if not isinstance(reading, MachineStatus):
+            raise TypeError(f"not a machine reading: {reading!r}")
+        state = reading.state.value
+        values = {
+            "link_state": state,
+            "link_message": reading.message or False,
+            "link_checked_at": now,
+            "job_progress": 100 * reading.progress if reading.progress is not None else 0.0,
+            "job_eta": now + timedelta(seconds=reading.remaining_s)
+            if reading.remaining_s is not None
+            else False,
+        }
+        if (
+            state in AFTER_JOB_STATES
+            and self.link_state in ("busy", "paused")
+            and self.technology in CLEARANCE_TECHNOLOGIES
+        ):
+            values["bed_clear"] = False
+        self.write(values)
+        job._reconcile(reading)
+
+    def _ready_state(self):
+        """The state dispatch sees: after a job, a machine whose bed was confirmed clear is
+        idle."""
+        self.ensure_one()
+        if self.link_state in AFTER_JOB_STATES and self.bed_clear:
+            return "idle"
+        return self.link_state
+
+    @api.model
+    def action_dispatch_now(self):
+        """The board's button: dispatch ready work now instead of at the next minute."""
+        jobs = self.env["odm.machine.job"]._dispatch_ready()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": self.env._("%(count)s job(s) dispatched.", count=len(jobs)),
+                "type": "success" if jobs else "info",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    # ------------------------------------------------------------------ operators
+    def action_confirm_bed_clear(self):
+        """Operator: the part is off the bed and it printed well."""
+        return self._clear_bed(succeeded=True)
+
+    def action_confirm_bed_clear_failed(self):
+        """Operator: the bed is clear, but the print was bad (scrapped, made again)."""
+        return self._clear_bed(succeeded=False)
+
+    def _clear_bed(self, succeeded):
+        for machine in self:
+            job = machine.current_job_id
+            if job.state == "finished":
+                if succeeded:
+                    job._complete()
+                else:
+                    job._fail(self.env._("The operator found the print bad."))
+            machine.sudo().bed_clear = True
+        return True
+
+    # ------------------------------------------------------------------ counters
+    def _count_job(self, hours, failed):
+        """Adds one finished or failed job to the counters, then checks maintenance and
+        reliability."""
+        self.ensure_one()
+        self.sudo().write(
+            {
+                "run_hours": self.run_hours + hours,
+                "job_count": self.job_count + 1,
+                "failed_job_count": self.failed_job_count + int(failed),
+            }
+        )
+        self._check_maintenance_due()
+        self._check_failure_trend()
+
+    def _check_maintenance_due(self):
+        """Opens one preventive request when the hours or jobs since the last one reach a
+        threshold."""
+        for machine in self.sudo():
+            hours = machine.run_hours - machine.maintenance_hours_mark
+            jobs = machine.job_count - machine.maintenance_jobs_mark
+            due_hours = machine.maintenance_every_hours and hours >= machine.maintenance_every_hours
+            due_jobs = machine.maintenance_every_jobs and jobs >= machine.maintenance_every_jobs
+            if not (due_hours or due_jobs):
+                continue
+            if not machine.equipment_id:
+                machine.equipment_id = machine.env["maintenance.equipment"].create(
+                    {"name": machine.name, "serial_no": machine.serial_number}
+                )
+            machine.env["maintenance.request"].create(
+                {
+                    "name": self.env._(
+                        "%(machine)s: service after %(hours).0f h / %(jobs)s jobs",
+                        machine=machine.name,
+                        hours=hours,
+                        jobs=jobs,
+                    ),
+                    "equipment_id": machine.equipment_id.id,
+                    "maintenance_type": "preventive",
+                    "schedule_date": fields.Datetime.now(),
+                }
+            )
+            machine.write(
+                {
+                    "maintenance_hours_mark": machine.run_hours,
+                    "maintenance_jobs_mark": machine.job_count,
+                }
+            )
+
+    def _check_failure_trend(self):
+        """Flags the machine when its recent jobs fail beyond its own history."""
+        for machine in self.sudo():
+            outcomes = machine.env["odm.machine.job"].search(
+                [("machine_id", "=", machine.id), ("state", "in", ("done", "failed"))],
+                order="finished_at, id",
+            )
+            trend = reliability.failure_trend([job.state == "failed" for job in outcomes])
+            machine.write(
+                {
+                    "failure_flag": trend.flagged,
+                    "recent_failure_rate": 100 * (trend.recent_rate or 0.0),
+                    "usual_failure_rate": 100 * (trend.history_rate or 0.0),
+                }
+            )

@@ -1,0 +1,171 @@
+"""The dispatch matcher, the failure-trend flag and the job files of odm_machine_link."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from odm_machine_link.engine import jobfiles, machine_dispatch, reliability
+from odm_machine_link.engine.connectors.base import tag_in
+from odm_quote.engine.loaders import load_part
+
+Machine, Work = machine_dispatch.Machine, machine_dispatch.Work
+
+
+def printer(key, **values):
+    return Machine(
+        **{
+            "key": key,
+            "process": "FDM",
+            "loaded_material": "PLA",
+            "envelope_mm": (250, 210, 220),
+            "nozzle_mm": 0.4,
+            **values,
+        }
+    )
+
+
+def part(key, **values):
+    return Work(
+        **{"key": key, "process": "FDM", "material": "PLA", "size_mm": (50, 40, 30), **values}
+    )
+
+
+def test_each_work_and_machine_used_once_in_urgency_order():
+    pairs = machine_dispatch.assign([part("a"), part("b"), part("c")], [printer(1), printer(2)])
+    assert pairs == [("a", 1), ("b", 2)]
+
+
+def test_preferred_machine_first():
+    pairs = machine_dispatch.assign([part("a", preferred=(2,))], [printer(1), printer(2)])
+    assert pairs == [("a", 2)]
+
+
+@pytest.mark.parametrize(
+    ("machine", "work", "reason"),
+    [
+        (printer(1, process="SLA"), part("a"), "another process"),
+        (printer(1, loaded_material="PETG"), part("a"), "another material loaded"),
+        (printer(1, loaded_material=None), part("a"), "another material loaded"),
+        (printer(1, nozzle_mm=0.6), part("a", nozzle_mm=0.4), "a 0.6 mm nozzle"),
+        (printer(1), part("a", size_mm=(300, 10, 10)), "does not fit"),
+    ],
+)
+def test_incompatible(machine, work, reason):
+    assert reason in machine_dispatch.incompatibility(work, machine)
+    assert machine_dispatch.assign([work], [machine]) == []
+
+
+@pytest.mark.parametrize(
+    ("machine", "reason"),
+    [
+        (printer(1, under_maintenance=True), "under maintenance"),
+        (printer(1, busy_with_job=True), "holds a job"),
+        (printer(1, state="offline"), "is offline"),
+        (printer(1, bed_clear=False), "bed is clear"),
+    ],
+)
+def test_unready(machine, reason):
+    assert reason in machine_dispatch.unready(machine)
+    assert machine_dispatch.assign([part("a")], [machine]) == []
+
+
+def test_fits_turns_parts_freely_and_plates_about_z_only():
+    assert machine_dispatch.fits((220, 30, 200), (250, 210, 220), any_orientation=True)
+    assert machine_dispatch.fits((200, 240, 10), (250, 210, 220), any_orientation=False)
+    assert not machine_dispatch.fits((10, 10, 240), (250, 210, 220), any_orientation=False)
+    assert machine_dispatch.fits((10, 10, 240), (250, 210, 220), any_orientation=True)
+
+
+def test_staggered_starts():
+    assert machine_dispatch.starts_allowed(0, 1) is None
+    assert machine_dispatch.starts_allowed(60, None) == 1
+    assert machine_dispatch.starts_allowed(60, 30) == 0
+    assert machine_dispatch.starts_allowed(60, 61) == 1
+    works, machines = [part("a"), part("b")], [printer(1), printer(2)]
+    assert len(machine_dispatch.assign(works, machines, starts_allowed=1)) == 1
+    assert machine_dispatch.assign(works, machines, starts_allowed=0) == []
+
+
+def test_failure_trend_flags_a_machine_failing_beyond_its_history():
+    history = [index % 10 == 0 for index in range(100)]  # 10 % failures
+    assert not reliability.failure_trend(history + [False] * 18 + [True] * 2).flagged
+    trend = reliability.failure_trend(history + [True, False] * 10)
+    assert trend.flagged
+    assert trend.recent_rate == 0.5
+    assert trend.history_rate == pytest.approx(0.1)
+
+
+def test_failure_trend_needs_history():
+    trend = reliability.failure_trend([True] * 20)
+    assert not trend.flagged
+    assert trend.p_value is None
+    with pytest.raises(ValueError, match="recent"):
+        reliability.failure_trend([], recent=0)
+
+
+def test_binomial_tail():
+    assert reliability.binomial_tail(0, 5, 0.3) == pytest.approx(1.0)
+    assert reliability.binomial_tail(5, 5, 0.5) == pytest.approx(1 / 32)
+
+
+def test_nc_job_keeps_extension_and_tags_name():
+    job = jobfiles.nc_job("odm-wo7-a1", "bracket.NGC", b"G0 X0\n")
+    assert job.name == "odm-wo7-a1.ngc"
+    assert tag_in(job.name) == "odm-wo7-a1"
+    with pytest.raises(ValueError, match="empty"):
+        jobfiles.nc_job("odm-wo7-a1", "bracket.nc", b"")
+
+
+def test_filament_grams():
+    assert jobfiles.filament_grams(1000, 1.24) == pytest.approx(2.982, abs=0.001)
+
+
+def cube(size):
+    vertices = np.array(
+        [(x, y, z) for x in (0, size) for y in (0, size) for z in (0, size)], dtype=float
+    )
+    faces = np.array(
+        [(0, 2, 3), (0, 3, 1), (4, 5, 7), (4, 7, 6), (0, 1, 5), (0, 5, 4),
+         (2, 6, 7), (2, 7, 3), (0, 4, 6), (0, 6, 2), (1, 3, 7), (1, 7, 5)]
+    )  # fmt: skip
+    lines = ["solid c"]
+    for face in faces:
+        lines += ["facet normal 0 0 0", "outer loop"]
+        lines += [f"vertex {x} {y} {z}" for x, y, z in vertices[face]]
+        lines += ["endloop", "endfacet"]
+    data = ("\n".join([*lines, "endsolid c"]) + "\n").encode()
+    return load_part(data, "cube.stl", unit="mm")
+
+
+def test_plate_puts_each_piece_where_the_layout_placed_it():
+    piece = cube(10)
+    outlines = ([[20, 30], [30, 30], [30, 40], [20, 40]], [[100, 50], [110, 50], [110, 60]])
+    plate = jobfiles.plate_part(
+        [
+            jobfiles.PlatePiece(piece, np.eye(3).tolist(), 0.0, outlines[0]),
+            jobfiles.PlatePiece(piece, np.eye(3).tolist(), 90.0, outlines[1]),
+        ]
+    )
+    count = len(piece.vertices)
+    assert plate.vertices.shape == (2 * count, 3)
+    assert plate.faces.max() == 2 * count - 1
+    first, second = plate.vertices[:count], plate.vertices[count:]
+    assert first.min(axis=0) == pytest.approx([20, 30, 0])
+    assert second.min(axis=0) == pytest.approx([100, 50, 0])
+    assert second.max(axis=0) == pytest.approx([110, 60, 10])
+
+
+@pytest.mark.skipif(not shutil.which("prusa-slicer"), reason="prusa-slicer is not on PATH")
+def test_slice_plate_makes_one_tagged_gcode():
+    piece = cube(8)
+    pieces = [
+        jobfiles.PlatePiece(piece, np.eye(3).tolist(), 0.0, [[0, 0], [8, 8]]),
+        jobfiles.PlatePiece(piece, np.eye(3).tolist(), 0.0, [[20, 0], [28, 8]]),
+    ]
+    sliced = jobfiles.slice_plate("odm-bj3-a1", pieces, "MK4", "PLA")
+    assert sliced.file.name == "odm-bj3-a1.gcode"
+    assert sliced.file.kind == "gcode"
+    assert sliced.file.content.startswith(b";")
+    single = jobfiles.slice_job("odm-wo3-a1", piece, np.eye(3).tolist(), "MK4", "PLA")
+    assert sliced.material_g == pytest.approx(2 * single.material_g, rel=0.15)
