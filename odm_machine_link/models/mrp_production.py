@@ -1,4 +1,4 @@
-from odoo import models
+from odoo import api, models
 
 
 class MrpProduction(models.Model):
@@ -15,3 +15,32 @@ class MrpProduction(models.Model):
         ):
             move.quantity = gram._compute_quantity(grams, move.product_uom)
             move.picked = True
+
+    @api.model
+    def load_demo_ready_to_print(self, partner_id, lines, machine_xmlid):
+        """Demo data: a confirmed order whose print step is ready on the machine
+        ``machine_xmlid`` (its material counted into stock, the steps before it done), so a
+        production manager can press Dispatch Now and watch the printer run it.
+
+        ``lines``: as odm_mrp's ``sale.order.load_demo_production_order``.
+        """
+        order = self.env["sale.order"].load_demo_production_order(partner_id, lines)
+        machine = self.env.ref(machine_xmlid)
+        for production in self.search([("sale_line_id", "in", order.order_line.ids)]):
+            for move in production.move_raw_ids:
+                self.env["stock.quant"].with_context(inventory_mode=True).create(
+                    {
+                        "product_id": move.product_id.id,
+                        "location_id": production.location_src_id.id,
+                        "inventory_quantity": move.product_uom_qty * 2,
+                    }
+                ).action_apply_inventory()
+            production.action_assign()
+            step = production.workorder_ids.filtered(
+                lambda wo: wo.operation_id.odm_duration_mode == "machine"
+            )
+            for before in step.blocked_by_workorder_ids:
+                before.button_start()
+                before.button_finish()
+            step.workcenter_id = machine.workcenter_id
+        return order

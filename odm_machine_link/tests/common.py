@@ -88,12 +88,16 @@ def fdm_machine(env, name, **values):
 
 
 class MachineLinkCase(TransactionCase):
-    """Demo machines are unlinked so that each test's own machines are the only candidates."""
+    """Demo machines are unlinked and the demo's ready print cancelled, so that each test's own
+    machines and work orders are the only candidates."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.env["odm.machine"].search([("link_kind", "!=", "none")]).write({"link_kind": "none"})
+        cls.env["mrp.workorder"].search(
+            [("state", "=", "ready"), ("operation_id.odm_duration_mode", "=", "machine")]
+        ).production_id.action_cancel()
 
     @classmethod
     def _request_handler(cls, s, r, /, **kw):
