@@ -28,13 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.bench_mesh_analysis import bumpy_sphere  # noqa: E402
-from bench.odoo_instance import (  # noqa: E402
-    ensure_database,
-    free_port,
-    odoo,
-    percentile,
-    start_server,
-)
+from bench.odoo_instance import ensure_database, odoo, percentile, serving  # noqa: E402
 from odm_quote.engine.quote import quote_part  # noqa: E402
 from odm_quote.engine.service import analyse_upload  # noqa: E402
 
@@ -107,14 +101,9 @@ def main():
     key = next(line.split()[1] for line in key_output.splitlines() if line.startswith("API-KEY"))
     files = distinct_files(args.requests + 2, args.megabytes)
     size_mb = statistics.mean(len(data) for data in files) / 2**20
-    port = free_port()
-    server = start_server(DATABASE, port)
-    try:
+    with serving(DATABASE) as port:
         through_api(files[:2], port, key)  # warm-up: registry, caches, first imports
         api = through_api(files[2:], port, key)
-    finally:
-        server.terminate()
-        server.wait(30)
     engine = engine_alone(files[2:])
     figures = {
         "api_p50": statistics.median(api),

@@ -29,13 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.odoo_instance import (  # noqa: E402
-    ensure_database,
-    free_port,
-    odoo,
-    percentile,
-    start_server,
-)
+from bench.odoo_instance import ensure_database, odoo, percentile, serving  # noqa: E402
 from odm_partner_network.engine.federation_client import FederationClient  # noqa: E402
 from odm_quote.engine.quote import quote_part  # noqa: E402
 from odm_quote.engine.service import analyse_upload  # noqa: E402
@@ -118,16 +112,15 @@ def main():
         line.split()[1:] for line in output.splitlines() if line.startswith("PEER ")
     )
     files = distinct_files(source.read_bytes(), args.requests + 2)
-    port = free_port()
-    server = start_server(DATABASE, port)
-    client = FederationClient(f"http://127.0.0.1:{port}", key_id, secret, api_key, timeout_s=120)
-    try:
-        through_federation(client, files[:2], source.name)  # warm-up: caches, first imports
-        federation = through_federation(client, files[2:], source.name)
-    finally:
-        client.close()
-        server.terminate()
-        server.wait(30)
+    with serving(DATABASE) as port:
+        client = FederationClient(
+            f"http://127.0.0.1:{port}", key_id, secret, api_key, timeout_s=120
+        )
+        try:
+            through_federation(client, files[:2], source.name)  # warm-up: caches, first imports
+            federation = through_federation(client, files[2:], source.name)
+        finally:
+            client.close()
     engine = engine_alone(files[2:], source.name)
     figures = {
         "rfq_p50": statistics.median(federation),

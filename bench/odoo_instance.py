@@ -4,6 +4,7 @@ The benchmarks that measure a request through Odoo share this, so each times the
 (the project's config, one database, no cron threads) and waits out the same first start.
 """
 
+import contextlib
 import socket
 import subprocess
 import time
@@ -82,6 +83,18 @@ def start_server(database, port):
             time.sleep(0.5)
     server.terminate()
     raise SystemExit("Odoo did not start within 120 s")
+
+
+@contextlib.contextmanager
+def serving(database):
+    """The port of an Odoo server serving only ``database``, stopped when the block ends."""
+    port = free_port()
+    server = start_server(database, port)
+    try:
+        yield port
+    finally:
+        server.terminate()
+        server.wait(30)
 
 
 def percentile(values, share):

@@ -35,12 +35,18 @@ class MrpProduction(models.Model):
                         "inventory_quantity": move.product_uom_qty * 2,
                     }
                 ).action_apply_inventory()
-            production.action_assign()
-            step = production.workorder_ids.filtered(
-                lambda wo: wo.operation_id.odm_duration_mode == "machine"
-            )
-            for before in step.blocked_by_workorder_ids:
-                before.button_start()
-                before.button_finish()
-            step.workcenter_id = machine.workcenter_id
+            production._odm_prepare_machine_step().workcenter_id = machine.workcenter_id
         return order
+
+    def _odm_prepare_machine_step(self):
+        """Reserves the stocked components and does the steps before the machine one (the
+        preparation a person does before a print), returns the machine step."""
+        self.ensure_one()
+        self.action_assign()
+        step = self.workorder_ids.filtered(
+            lambda wo: wo.operation_id.odm_duration_mode == "machine"
+        )
+        for before in step.blocked_by_workorder_ids:
+            before.button_start()
+            before.button_finish()
+        return step

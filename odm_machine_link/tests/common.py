@@ -54,13 +54,7 @@ def ready_step(production):
         env["stock.quant"]._update_available_quantity(
             move.product_id, production.location_src_id, move.product_uom_qty * 2
         )
-    production.action_assign()
-    step = production.workorder_ids.filtered(
-        lambda wo: wo.operation_id.odm_duration_mode == "machine"
-    )
-    for before in step.blocked_by_workorder_ids:
-        before.button_start()
-        before.button_finish()
+    step = production._odm_prepare_machine_step()
     assert step.state == "ready", f"machine step is {step.state}"
     return step
 
