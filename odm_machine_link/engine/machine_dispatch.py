@@ -32,32 +32,28 @@ class Machine:
 class Work:
     """A work order or build job ready to run.
 
-    ``size_mm`` is what must fit the envelope: a single part may be turned any way
-    (``any_orientation``), a plate only about the vertical axis. ``nozzle_mm`` is the nozzle the
-    work needs (None: any). ``preferred`` lists the machines the planner booked it on, tried
-    first.
+    ``size_mm``: a single part's size, which may be turned any way to fit a build volume.
+    ``holders``: for a build job, the machines its layout was checked to fit (by the planner's
+    own rule, with each machine's plate margin); it replaces the size check. ``nozzle_mm`` is
+    the nozzle the work needs (None: any). ``preferred`` lists the machines the planner booked
+    it on, tried first.
     """
 
     key: Hashable
     process: Hashable
     material: Hashable
-    size_mm: tuple[float, float, float]
-    any_orientation: bool = True
+    size_mm: tuple[float, float, float] | None
+    holders: frozenset[Hashable] | None = None
     nozzle_mm: float | None = None
     preferred: tuple[Hashable, ...] = field(default=())
 
 
-def fits(size_mm: Sequence[float], envelope_mm: Sequence[float], any_orientation: bool) -> bool:
-    """Whether ``size_mm`` fits ``envelope_mm``: sorted sides against sorted sides, or for a plate
-    its footprint turned a quarter either way and its height under the machine's."""
-    if any_orientation:
-        return all(
-            need <= room for need, room in zip(sorted(size_mm), sorted(envelope_mm), strict=True)
-        )
-    width, depth, height = size_mm
-    room_x, room_y, room_z = envelope_mm
-    flat = (width <= room_x and depth <= room_y) or (depth <= room_x and width <= room_y)
-    return flat and height <= room_z
+def fits(size_mm: Sequence[float], envelope_mm: Sequence[float]) -> bool:
+    """Whether a part of ``size_mm`` fits ``envelope_mm`` turned some way: sorted sides against
+    sorted sides."""
+    return all(
+        need <= room for need, room in zip(sorted(size_mm), sorted(envelope_mm), strict=True)
+    )
 
 
 def incompatibility(work: Work, machine: Machine) -> str | None:
@@ -72,7 +68,10 @@ def incompatibility(work: Work, machine: Machine) -> str | None:
         and abs(work.nozzle_mm - machine.nozzle_mm) > NOZZLE_TOLERANCE_MM
     ):
         return f"a {machine.nozzle_mm:g} mm nozzle, the work needs {work.nozzle_mm:g} mm"
-    if not fits(work.size_mm, machine.envelope_mm, work.any_orientation):
+    if work.holders is not None:
+        if machine.key not in work.holders:
+            return "the layout does not fit the machine's plate or chamber"
+    elif not fits(work.size_mm, machine.envelope_mm):
         return "the work does not fit the build volume"
     return None
 

@@ -44,9 +44,9 @@ def failure_trend(
     window = list(outcomes[-recent:])
     history = list(outcomes[: max(len(outcomes) - recent, 0)])
     recent_rate = sum(window) / len(window) if window else None
+    history_rate = sum(history) / len(history) if history else None
     if len(history) < min_history or not window:
-        history_rate = sum(history) / len(history) if history else None
         return FailureTrend(recent_rate, history_rate, None, False)
     smoothed = (sum(history) + 1) / (len(history) + 2)
     p_value = binomial_tail(sum(window), len(window), smoothed)
-    return FailureTrend(recent_rate, sum(history) / len(history), p_value, p_value < alpha)
+    return FailureTrend(recent_rate, history_rate, p_value, p_value < alpha)

@@ -2,4 +2,3 @@ from . import odm_machine
 from . import odm_machine_job
 from . import mrp_workorder
 from . import mrp_production
-from . import odm_build_job

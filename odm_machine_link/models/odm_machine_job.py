@@ -1,4 +1,5 @@
 import base64
+import functools
 import logging
 from datetime import timedelta
 
@@ -168,7 +169,7 @@ class OdmMachineJob(models.Model):
             for machine in machines
         ]
         ordered = sorted(works.items(), key=lambda item: _urgency(item[1][0]))
-        demands = [self._work_of(subject, *work) for subject, work in ordered]
+        demands = [self._work_of(subject, *work, machines) for subject, work in ordered]
         pairs = machine_dispatch.assign(demands, described, starts_allowed=self._starts_allowed())
         jobs = self.browse()
         for subject, machine_id in pairs:
@@ -229,14 +230,14 @@ class OdmMachineJob(models.Model):
         return {subject for (subject,) in groups}
 
     @api.model
-    def _work_of(self, subject, workorders, build_job):
-        """The engine's view of one work order or build job."""
+    def _work_of(self, subject, workorders, build_job, machines):
+        """The engine's view of one work order or build job; a build job's layout is checked
+        against each of ``machines`` by odm_mrp's own rule (the one its planning used)."""
         quote = workorders[:1].production_id.bom_id.odm_quote_id
+        part = quote.part_id
+        size, holders = (part.size_x_mm, part.size_y_mm, part.size_z_mm), None
         if build_job:
-            size, turnable = build_job._odm_plate_extent(), False
-        else:
-            part = quote.part_id
-            size, turnable = (part.size_x_mm, part.size_y_mm, part.size_z_mm), True
+            size, holders = None, frozenset(machines.filtered(build_job._fits_on).ids)
         preferred = self.env["odm.machine"].search(
             [("workcenter_id", "in", workorders.workcenter_id.ids)]
         )
@@ -244,8 +245,8 @@ class OdmMachineJob(models.Model):
             key=subject,
             process=quote.process_id.id,
             material=quote.material_id.id,
-            size_mm=tuple(size),
-            any_orientation=turnable,
+            size_mm=size,
+            holders=holders,
             nozzle_mm=self._quoted_nozzle(quote),
             preferred=tuple(preferred.ids),
         )
@@ -259,9 +260,7 @@ class OdmMachineJob(models.Model):
         machine_type = self.env["odm.machine.type"].search(
             [("code", "=", (quote.result or {}).get("machine"))], limit=1
         )
-        printer = machine_type.slicer_printer or slicer.DEFAULT_PRINTER
-        config = slicer.read_ini(slicer.profile_files(printer, slicer.DEFAULT_MATERIAL)[1])
-        return float(config.get("nozzle_diameter", "0.4").split(",")[0])
+        return _profile_nozzle_mm(machine_type.slicer_printer or slicer.DEFAULT_PRINTER)
 
     @api.model
     def _starts_allowed(self):
@@ -721,6 +720,14 @@ def _urgency(workorders):
         min((wo.production_id.date_deadline or far for wo in workorders), default=far),
         workorders[:1].id,
     )
+
+
+@functools.cache
+def _profile_nozzle_mm(printer):
+    """The nozzle of a shipped printer profile, read from its file once per process rather
+    than for every work order at every dispatch."""
+    config = slicer.read_ini(slicer.profile_files(printer, slicer.DEFAULT_MATERIAL)[1])
+    return float(config.get("nozzle_diameter", "0.4").split(",")[0])
 
 
 def _mesh(part):

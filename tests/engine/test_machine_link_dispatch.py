@@ -49,6 +49,7 @@ def test_preferred_machine_first():
         (printer(1, loaded_material=None), part("a"), "another material loaded"),
         (printer(1, nozzle_mm=0.6), part("a", nozzle_mm=0.4), "a 0.6 mm nozzle"),
         (printer(1), part("a", size_mm=(300, 10, 10)), "does not fit"),
+        (printer(1), part("a", size_mm=None, holders=frozenset({2})), "layout does not fit"),
     ],
 )
 def test_incompatible(machine, work, reason):
@@ -70,11 +71,15 @@ def test_unready(machine, reason):
     assert machine_dispatch.assign([part("a")], [machine]) == []
 
 
-def test_fits_turns_parts_freely_and_plates_about_z_only():
-    assert machine_dispatch.fits((220, 30, 200), (250, 210, 220), any_orientation=True)
-    assert machine_dispatch.fits((200, 240, 10), (250, 210, 220), any_orientation=False)
-    assert not machine_dispatch.fits((10, 10, 240), (250, 210, 220), any_orientation=False)
-    assert machine_dispatch.fits((10, 10, 240), (250, 210, 220), any_orientation=True)
+def test_fits_turns_parts_any_way():
+    assert machine_dispatch.fits((220, 30, 200), (250, 210, 220))
+    assert machine_dispatch.fits((10, 10, 240), (250, 210, 220))
+    assert not machine_dispatch.fits((10, 230, 240), (250, 210, 220))
+
+
+def test_a_layout_goes_only_to_the_machines_it_was_checked_on():
+    plate = part("plate", size_mm=None, holders=frozenset({2}))
+    assert machine_dispatch.assign([plate], [printer(1), printer(2)]) == [("plate", 2)]
 
 
 def test_staggered_starts():
