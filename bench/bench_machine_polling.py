@@ -132,11 +132,11 @@ def main():
         a - b for a, b in zip(worst_live_answer_full, worst_live_answer_alone, strict=True)
     )
     rows = [
-        ("parallel cycle, all 200 machines", cycle),
+        (f"parallel cycle, all {args.machines} machines", cycle),
         ("parallel cycle, live machines only", statistics.median(live_runs)),
         ("last live answer, dead machines present", statistics.median(worst_live_answer_full)),
         ("last live answer, live machines only", statistics.median(worst_live_answer_alone)),
-        ("sequential loop, all 200 machines (one run)", sequential_s),
+        (f"sequential loop, all {args.machines} machines (one run)", sequential_s),
         ("most the dead machines added to a cycle", added_to_cycle),
         ("most the dead machines delayed the last live answer", added_to_live),
     ]

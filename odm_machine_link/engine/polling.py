@@ -25,19 +25,18 @@ def poll(
         wait(futures, timeout=timeout_s)
         results = {}
         for future, key in futures.items():
-            if not future.done():
-                future.cancel()
+            if not future.done():  # shutdown below cancels it if it has not started
                 results[key] = MachineUnreachable(f"no answer within {timeout_s:g} s")
-            elif isinstance(future.exception(), ConnectorError):
-                results[key] = future.exception()
-            elif future.exception() is not None:
+                continue
+            error = future.exception()
+            if error is None:
+                results[key] = future.result()
+            elif isinstance(error, ConnectorError):
+                results[key] = error
+            else:
                 # A peer answering nonsense must not abort the whole cycle; the message stays
                 # generic because the exception text may quote the peer's answer.
-                results[key] = ConnectorError(
-                    f"unreadable answer ({type(future.exception()).__name__})"
-                )
-            else:
-                results[key] = future.result()
+                results[key] = ConnectorError(f"unreadable answer ({type(error).__name__})")
         return results
     finally:
         pool.shutdown(wait=False, cancel_futures=True)

@@ -290,7 +290,8 @@ def edge_topology(faces: np.ndarray, vertex_count: int) -> EdgeTopology:
     ends = np.empty_like(faces)
     ends[:, :2], ends[:, 2] = faces[:, 1:], faces[:, 0]
     ends = ends.ravel()
-    # Looked up in a one-byte table: far fewer cache misses than comparing the corner indices.
+    # Whether each half-edge runs from its lower vertex, kept as bytes: reading it back per pair
+    # costs far fewer cache misses than gathering and comparing the int64 corner indices.
     rising = starts < ends
     edge_keys = np.minimum(starts, ends)
     edge_keys *= vertex_count
