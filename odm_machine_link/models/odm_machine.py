@@ -7,8 +7,13 @@ from odoo.exceptions import UserError, ValidationError
 from odm_quote.engine import slicer
 
 from ..engine import reliability
-from ..engine.connectors import connect
-from ..engine.connectors.base import ConnectionSettings, ConnectorError, MachineStatus
+from ..engine.connectors import SessionPool
+from ..engine.connectors.base import (
+    ConnectionSettings,
+    ConnectorError,
+    MachineStatus,
+    MachineUnreachable,
+)
 from ..engine.polling import poll
 
 _logger = logging.getLogger(__name__)
@@ -42,6 +47,8 @@ AFTER_JOB_STATES = ("finished", "failed")
 CLEARANCE_TECHNOLOGIES = ("fdm", "sla")
 POLL_TIMEOUT_S = 5.0
 POLL_WORKERS = 8
+# Connectors of this server process, by (database, machine): session protocols stay connected.
+SESSIONS = SessionPool()
 
 
 def _first_link_state(kind):
@@ -227,12 +234,20 @@ class OdmMachine(models.Model):
         )
 
     def _connector(self):
+        """This machine's connector from the process's pool; hand it back with
+        ``_give_back_connector`` (protocols with a session stay connected between uses)."""
         self.ensure_one()
         if self.link_kind not in POLLED_KINDS:
             raise UserError(
                 self.env._("Machine %(name)s has no connection to send jobs to.", name=self.name)
             )
-        return connect(self._connection_settings())
+        return SESSIONS.take(self._session_key(), self._connection_settings())
+
+    def _give_back_connector(self, connector, reached=True):
+        SESSIONS.give_back(self._session_key(), connector, reached)
+
+    def _session_key(self):
+        return (self.env.cr.dbname, self.id)
 
     def action_poll_now(self):
         """The form's button: read these machines' status now."""
@@ -247,12 +262,16 @@ class OdmMachine(models.Model):
         """Reads every polled machine in parallel and applies what each answered."""
         linked = self.filtered(lambda machine: machine.link_kind in POLLED_KINDS)
         connectors = {machine.id: machine._connector() for machine in linked}
+        results = {}
         try:
             deadline = max(linked.mapped("link_timeout_s"), default=0) or POLL_TIMEOUT_S
             results = poll(connectors, timeout_s=deadline, max_workers=POLL_WORKERS)
         finally:
-            for connector in connectors.values():
-                connector.close()
+            for machine in linked:
+                machine._give_back_connector(
+                    connectors[machine.id],
+                    not isinstance(results.get(machine.id), MachineUnreachable),
+                )
         for machine in linked:
             try:
                 with self.env.cr.savepoint():

@@ -316,6 +316,7 @@ class OdmMachineJob(models.Model):
             return
         machine = self.machine_id
         connector = machine._connector()
+        reached = True
         try:
             status = connector.status()
             machine._apply_status(status)
@@ -346,6 +347,7 @@ class OdmMachineJob(models.Model):
                 self.message_post(body=self.env._("No answer to start: %(error)s", error=error))
             self._read_after_start(connector)
         except MachineUnreachable as error:
+            reached = False
             machine.write({"link_state": "offline", "link_message": str(error)})
             self._retry_or_cancel(str(error))
         except (AuthenticationFailed, MachineRefused) as error:
@@ -358,7 +360,7 @@ class OdmMachineJob(models.Model):
         except (MeshError, ValueError, UserError) as error:
             self._cancel(self.env._("No job file: %(error)s", error=error))
         finally:
-            connector.close()
+            machine._give_back_connector(connector, reached)
 
     def _read_after_start(self, connector):
         """Reads the machine once the start left; a failed reading changes nothing (the job

@@ -13,6 +13,7 @@ from odm_machine_link.engine.connectors import (
     MachineRefused,
     MachineState,
     MachineUnreachable,
+    SessionPool,
     job_tag,
     tag_in,
 )
@@ -102,3 +103,24 @@ def test_printer_gone_reads_unreachable():
     with pytest.raises(MachineUnreachable):
         machine.status()
     machine.close()
+
+
+def test_session_pool_keeps_the_mqtt_session_between_readings(bambu_peer):
+    """Odoo polls through a pool: a Bambu session stays open (its state is pushed), a change of
+    settings or an unreachable printer makes a new one."""
+    pool = SessionPool()
+    settings = bambu(bambu_peer).settings
+    first = pool.take("printer", settings)
+    assert first.status().state == MachineState.IDLE
+    pool.give_back("printer", first)
+    again = pool.take("printer", settings)
+    assert again is first and again.client is not None, "the open session is reused"
+    pool.give_back("printer", again, reached=False)
+    assert first.client is None, "an unreachable session is closed"
+    renewed = pool.take("printer", settings)
+    assert renewed is not first
+    assert renewed.status().state == MachineState.IDLE
+    pool.give_back("printer", renewed)
+    changed = pool.take("printer", bambu(bambu_peer, timeout_s=3.0).settings)
+    assert changed is not renewed and renewed.client is None
+    changed.close()

@@ -7,8 +7,9 @@ obeys ``device/<serial>/request`` (``pushing.pushall``, ``print.project_file``, 
 ``print.resume``, ``print.stop``), echoing each command with its ``sequence_id`` and a
 ``result``. Files go to the SD card over implicit FTPS (port 990, same credentials).
 
-The MQTT session stays open: reports are pushed, so ``status()`` answers from the last one and
-``on_status`` (if given) hears every change as it happens."""
+The MQTT session stays open (``keeps_session``: Odoo's ``SessionPool`` keeps the connector
+between polls): reports are pushed, so ``status()`` answers from the last one and ``on_status``
+(if given) hears every change as it happens."""
 
 import ftplib
 import io
@@ -72,6 +73,8 @@ class ImplicitFTPS(ftplib.FTP_TLS):
 
 
 class BambuConnector(Connector):
+    keeps_session = True
+
     def __init__(self, settings, on_status=None):
         super().__init__(settings)
         self.on_status = on_status

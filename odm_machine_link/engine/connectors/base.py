@@ -132,7 +132,12 @@ class AuthenticationFailed(ConnectorError):
 
 
 class Connector(ABC):
-    """One machine behind one protocol. Methods block at most about ``settings.timeout_s``."""
+    """One machine behind one protocol. Methods block at most about ``settings.timeout_s``.
+
+    ``keeps_session``: the protocol pushes state over a session that should outlive one reading
+    (``SessionPool`` keeps such connectors open between polls)."""
+
+    keeps_session = False
 
     def __init__(self, settings: ConnectionSettings):
         self.settings = settings
