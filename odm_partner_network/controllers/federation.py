@@ -148,9 +148,15 @@ class FederationApi(http.Controller):
         path = httprequest.path + (
             "?" + httprequest.query_string.decode() if httprequest.query_string else ""
         )
+        peer_of = {}
+
+        def secret_of(key):
+            peer_of[key] = peers.search([("key_id", "=", key)], limit=1)
+            return peer_of[key].secret or None
+
         try:
             key_id = signing.verify(
-                lambda key: peers.search([("key_id", "=", key)], limit=1).secret or None,
+                secret_of,
                 httprequest.method,
                 path,
                 httprequest.headers,
@@ -162,7 +168,7 @@ class FederationApi(http.Controller):
         except signing.SignatureError as error:
             status = 413 if error.code == "body_too_large" else 401
             raise FederationError(status, error.code, error.message) from error
-        peer = peers.search([("key_id", "=", key_id)], limit=1)
+        peer = peer_of[key_id]
         if peer.local_user_id.id != uid:
             raise FederationError(
                 401, "key_mismatch", "The API key does not belong to the signing key's shop."

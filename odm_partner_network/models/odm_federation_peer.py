@@ -167,6 +167,10 @@ class OdmFederationPeer(models.Model):
             codes = {entry.get("process") for entry in answer.get("processes", [])}
             processes = self.env["odm.process"].search([("code", "in", list(codes))])
             by_code = {process.code: process for process in processes}
+            stored = Capacity.search(
+                [("partner_id", "=", peer.partner_id.id), ("process_id", "in", processes.ids)]
+            )
+            stored_by_process = {capacity.process_id: capacity for capacity in stored}
             for entry in answer.get("processes", []):
                 process = by_code.get(entry.get("process"))
                 if not process:
@@ -177,9 +181,7 @@ class OdmFederationPeer(models.Model):
                     "source": "federation",
                     "published_at": fields.Datetime.now(),
                 }
-                existing = Capacity.search(
-                    [("partner_id", "=", peer.partner_id.id), ("process_id", "=", process.id)]
-                )
+                existing = stored_by_process.get(process)
                 if existing:
                     existing.write(values)
                 else:

@@ -100,3 +100,12 @@ class OdmPartnerAgreement(models.Model):
         """Whether the agreement shares at least ``level`` (capacity < metrics < geometry)."""
         self.ensure_one()
         return SHARING_LEVELS.index(self.sharing_level) >= SHARING_LEVELS.index(level)
+
+    def _odm_may_send(self, part, level):
+        """Whether ``part`` may go to the partner at ``level``: an agreement in force (this
+        record; empty: none) that shares that much, and its NDA when the part is confidential."""
+        return (
+            bool(self)
+            and self._odm_allows(level)
+            and (self.nda_signed or not part.odm_confidential)
+        )

@@ -88,9 +88,7 @@ class PurchaseOrder(models.Model):
         self.ensure_one()
         agreement = self.partner_id.commercial_partner_id.odm_agreement_id
         part = quote.part_id
-        if not agreement or not agreement._odm_allows("metrics"):
-            return
-        if part.odm_confidential and not agreement.nda_signed:
+        if not agreement._odm_may_send(part, "metrics"):
             return
         specification = self._odm_specification(quote, quantity)
         self.notes = Markup("<p>%s</p>") % Markup("<br/>").join(map(escape, specification))
@@ -157,9 +155,7 @@ class PurchaseOrder(models.Model):
         if (
             self.odm_offload_kind != "production"
             or not quote
-            or not agreement
-            or not agreement._odm_allows("geometry")
-            or (quote.part_id.odm_confidential and not agreement.nda_signed)
+            or not agreement._odm_may_send(quote.part_id, "geometry")
         ):
             return False
         peer = partner.odm_federation_peer_id
