@@ -192,14 +192,20 @@ class OdmFederationPeer(models.Model):
 
     def _odm_request_quote(self, part, process, material, quantity, finish=None):
         """The partner's quote for a part, sharing only what our agreement with it allows:
-        the engine's measurements (metrics) or the file itself (geometry)."""
+        the engine's measurements (metrics) or the file itself (geometry), and for a
+        confidential part only under an NDA."""
         self.ensure_one()
-        sharing = self.partner_id.commercial_partner_id.odm_agreement_id.sharing_level
-        if sharing not in ("metrics", "geometry"):
+        agreement = self.partner_id.commercial_partner_id.odm_agreement_id
+        sharing = next(
+            (level for level in ("geometry", "metrics") if agreement._odm_may_send(part, level)),
+            None,
+        )
+        if not sharing:
             raise UserError(
                 self.env._(
-                    "The agreement with %(partner)s shares capacity only: no part data may be "
-                    "sent for a quote.",
+                    "Nothing of %(part)s may be sent to %(partner)s for a quote: the agreement "
+                    "shares capacity only, or the part is confidential and there is no NDA.",
+                    part=part.name,
                     partner=self.partner_id.name,
                 )
             )

@@ -1,3 +1,4 @@
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .network_common import NetworkCase
@@ -54,3 +55,21 @@ class TestMakeOrBuySharing(NetworkCase):
         note, names = self._shared(self.geometry_shop)
         self.assertIn("Size:", note)
         self.assertEqual(len(names), 2, "the NDA shop still gets the file")
+
+    def test_request_for_quote_follows_the_same_rule(self):
+        """No part data of a confidential part goes out for a quote without an NDA, nothing of
+        any part under a capacity-only agreement (refused before any request is made)."""
+        part = self.quote.part_id
+        part.odm_confidential = True
+        for shop in (self.geometry_without_nda, self.capacity_shop):
+            peer = self.env["odm.federation.peer"].create(
+                {
+                    "partner_id": shop.id,
+                    "base_url": "http://127.0.0.1:9",
+                    "key_id": f"test-rfq-{shop.id}",
+                    "remote_api_key": "test-api-key",
+                }
+            )
+            with self.assertRaisesRegex(UserError, "Nothing of"):
+                peer._odm_request_quote(part, self.quote.process_id, self.quote.material_id, 3)
+            self.assertFalse(peer.last_contact, "no request left")
