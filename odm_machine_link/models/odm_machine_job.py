@@ -533,24 +533,40 @@ class OdmMachineJob(models.Model):
         machines complete at once."""
         if self.state not in ("queued", "sent", "running", "paused", "unknown"):
             return
-        now = fields.Datetime.now()
-        values = {"state": "finished", "finished_at": now, "progress": 100.0, "eta": False}
-        started = self.started_at or (now - timedelta(seconds=status.elapsed_s or 0.0))
-        values["started_at"] = started
-        values["duration_min"] = (
-            status.elapsed_s / 60 if status.elapsed_s else (now - started).total_seconds() / 60
-        )
-        values["material_used_g"] = self.expected_material_g
+        material_g = None
         if status.material_used_mm:
             material = self.workorder_ids[:1].production_id.bom_id.odm_quote_id.material_id
-            values["material_used_g"] = jobfiles.filament_grams(
-                status.material_used_mm, material.density_g_cm3
-            )
-        self.write(values)
+            material_g = jobfiles.filament_grams(status.material_used_mm, material.density_g_cm3)
+        self._finish(status.elapsed_s, material_g)
         if self.machine_id.technology in CLEARANCE_TECHNOLOGIES:
             self.machine_id.sudo().bed_clear = False
         else:
             self._complete()
+
+    def _finish(self, elapsed_s=None, material_g=None):
+        """Records the job as finished now, with its real duration (the machine's own count
+        when it gave one, else the time since it started) and material (what the machine
+        reported, else what was recorded or sliced)."""
+        now = fields.Datetime.now()
+        if self.started_at:
+            started = self.started_at
+        elif elapsed_s:
+            started = now - timedelta(seconds=elapsed_s)
+        else:
+            started = self.sent_at or now
+        self.write(
+            {
+                "state": "finished",
+                "finished_at": now,
+                "progress": 100.0,
+                "eta": False,
+                "started_at": started,
+                "duration_min": elapsed_s / 60
+                if elapsed_s
+                else self.duration_min or (now - started).total_seconds() / 60,
+                "material_used_g": material_g or self.material_used_g or self.expected_material_g,
+            }
+        )
 
     def _lost_contact(self, reason):
         """The machine stopped answering: its job is kept, as unknown, until it answers."""
@@ -653,15 +669,7 @@ class OdmMachineJob(models.Model):
     def action_finish(self):
         """Manual machines: finished and taken off the machine."""
         for job in self._manual("running"):
-            now = fields.Datetime.now()
-            job.write(
-                {
-                    "state": "finished",
-                    "finished_at": now,
-                    "progress": 100.0,
-                    "duration_min": (now - job.started_at).total_seconds() / 60,
-                }
-            )
+            job._finish()
             job.machine_id.sudo().link_state = "idle"
             job._complete()
         return True
@@ -686,17 +694,7 @@ class OdmMachineJob(models.Model):
     def action_mark_done(self):
         """Operator's answer to an unknown job: the machine did make it."""
         for job in self.filtered(lambda j: j.state == "unknown"):
-            now = fields.Datetime.now()
-            started = job.started_at or job.sent_at or now
-            job.write(
-                {
-                    "state": "finished",
-                    "finished_at": now,
-                    "started_at": started,
-                    "duration_min": job.duration_min or (now - started).total_seconds() / 60,
-                    "material_used_g": job.material_used_g or job.expected_material_g,
-                }
-            )
+            job._finish()
             job._complete()
         return True
 
