@@ -52,6 +52,8 @@ def test_print_pushes_status_to_the_end(bambu_peer):
         machine.resume()
         done = wait_for_state(machine, MachineState.FINISHED, timeout_s=10)
         assert tag_in(done.job_name) == ORDER.tag
+        # A session lives on between polls: nothing of the answered commands stays behind.
+        assert machine.acks == {} and machine.awaited == set()
     progress = [status.progress for status in pushed if status.state == MachineState.BUSY]
     assert len(progress) > 10  # pushed by the printer, not asked for
     assert progress == sorted(progress)

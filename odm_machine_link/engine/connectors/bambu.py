@@ -80,6 +80,7 @@ class BambuConnector(Connector):
         self.on_status = on_status
         self.report: dict = {}
         self.changed = threading.Condition()
+        self.awaited: set[str] = set()
         self.acks: dict[str, dict] = {}
         self.refused_credentials = False
         self.sequence = itertools.count(int(time.time()))
@@ -140,7 +141,9 @@ class BambuConnector(Connector):
         if not isinstance(update, dict):
             return
         with self.changed:
-            if "sequence_id" in update and "result" in update:
+            # Only echoes of commands still awaited are kept: the session outlives many polls
+            # and the printer also echoes other clients' commands.
+            if "result" in update and str(update.get("sequence_id")) in self.awaited:
                 self.acks[str(update["sequence_id"])] = update
             self.report.update({k: v for k, v in update.items() if k not in ("command",)})
             self.changed.notify_all()
@@ -148,8 +151,11 @@ class BambuConnector(Connector):
         if self.on_status and status:
             self.on_status(status)
 
-    def _publish(self, client, kind: str, command: str, **parameters) -> str:
+    def _publish(self, client, kind: str, command: str, awaited=False, **parameters) -> str:
         sequence_id = str(next(self.sequence))
+        if awaited:
+            with self.changed:
+                self.awaited.add(sequence_id)
         body = {kind: {"sequence_id": sequence_id, "command": command, **parameters}}
         client.publish(self.request_topic, json.dumps(body), qos=1)
         return sequence_id
@@ -253,15 +259,18 @@ class BambuConnector(Connector):
             client.is_connected,
             MachineUnreachable(f"{self._where()} cannot be reached"),
         )
-        sequence_id = self._publish(client, "print", command, **parameters)
-        self._wait(
-            lambda: sequence_id in self.acks,
-            AmbiguousResult(
-                f"{self._where()} did not confirm {command}: read its status before retrying"
-            ),
-        )
-        with self.changed:
-            ack = self.acks.pop(sequence_id)
+        sequence_id = self._publish(client, "print", command, awaited=True, **parameters)
+        try:
+            self._wait(
+                lambda: sequence_id in self.acks,
+                AmbiguousResult(
+                    f"{self._where()} did not confirm {command}: read its status before retrying"
+                ),
+            )
+        finally:
+            with self.changed:
+                self.awaited.discard(sequence_id)
+                ack = self.acks.pop(sequence_id, None)
         if str(ack.get("result", "")).lower() != "success":
             reason = self.scrub(str(ack.get("reason") or ack.get("result")))
             raise MachineRefused(f"{self._where()} refused {command}: {reason}", code=reason)
