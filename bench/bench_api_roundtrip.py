@@ -2,7 +2,7 @@
 
 Run from the repository root after ``./odm setup``:
 
-    .odm/venv/bin/python bench/bench_api_roundtrip.py [--requests 20] [--megabytes 5]
+    .odm/venv/bin/python -m bench.bench_api_roundtrip [--requests 20] [--megabytes 5]
 
 It builds (once) a database ``odm_bench`` with odm_quote, starts Odoo on a free local port,
 creates an API key, then posts distinct 5 MB binary STL files (each slightly different, so the
@@ -16,7 +16,6 @@ import datetime
 import io
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -25,12 +24,11 @@ import requests
 import trimesh
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 from bench.bench_mesh_analysis import bumpy_sphere  # noqa: E402
 from bench.odoo_instance import ensure_database, odoo, percentile, serving  # noqa: E402
-from odm_quote.engine.quote import quote_part  # noqa: E402
-from odm_quote.engine.service import analyse_upload  # noqa: E402
+from odm_engine.pricing.quote import quote_part  # noqa: E402
+from odm_engine.service import analyse_upload  # noqa: E402
 
 DATABASE = "odm_bench"
 REPORT = REPO / "docs" / "benchmarks" / "api_roundtrip.md"
@@ -122,7 +120,7 @@ def render(figures, size_mb, count):
         [
             "# Quote API round trip",
             "",
-            f"Command: `.odm/venv/bin/python bench/bench_api_roundtrip.py` (last run "
+            f"Command: `.odm/venv/bin/python -m bench.bench_api_roundtrip` (last run "
             f"{datetime.date.today().isoformat()}, {os.cpu_count()} cores shared with other work, "
             f"one Odoo server in threaded mode on 127.0.0.1).",
             "",

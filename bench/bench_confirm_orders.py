@@ -2,7 +2,7 @@
 
 Run from the repository root after ``./odm setup``:
 
-    .odm/venv/bin/python bench/bench_confirm_orders.py [--orders 100] [--config .odm/odoo.conf]
+    .odm/venv/bin/python -m bench.bench_confirm_orders [--orders 100] [--config .odm/odoo.conf]
 
 It builds (once) a scratch database (``--database``, default ``odm_bench_mrp``) with the four
 addons and their demo data (machines, work centers, routing templates, raw materials with
@@ -135,7 +135,7 @@ def render(measured, productions, count):
     )
     return f"""# Confirming orders of quoted parts
 
-Command: `.odm/venv/bin/python bench/bench_confirm_orders.py --orders {count}` (last run \
+Command: `.odm/venv/bin/python -m bench.bench_confirm_orders --orders {count}` (last run \
 {datetime.date.today().isoformat()}, 2 cores shared with other work, one process, demo data).
 
 {count} quotations of three new quoted parts each (two FDM in PLA, one CNC in aluminium 6061;

@@ -4,7 +4,7 @@ Run from the repository root after ``./odm setup``, against a database with odm_
 installed (demo data loaded), e.g. one made with
 ``./odm odoo -d odm_dispatch_bench -i odm_machine_link --stop-after-init``:
 
-    .odm/venv/bin/python bench/bench_dispatch_stress.py --database odm_dispatch_bench
+    .odm/venv/bin/python -m bench.bench_dispatch_stress --database odm_dispatch_bench
 
 Each configuration commits its own machines and ready work orders, runs rounds in which every
 worker thread (its own connection and transaction, as Odoo workers and cron threads have)
@@ -69,7 +69,7 @@ def write_report(path, rows):
         "Command (from the repository root, against a database with odm_machine_link and demo "
         "data):",
         "",
-        "    .odm/venv/bin/python bench/bench_dispatch_stress.py --database <db>",
+        "    .odm/venv/bin/python -m bench.bench_dispatch_stress --database <db>",
         "",
         "Each row commits its machines (manual PETG printers) and ready work orders, then runs "
         "rounds in which every worker thread, with its own connection and transaction, calls "

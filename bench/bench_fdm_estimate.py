@@ -2,7 +2,7 @@
 
 Run from the repository root (needs ``prusa-slicer`` and ``../shared/corpus/meshes``):
 
-    .odm/venv/bin/python bench/bench_fdm_estimate.py
+    .odm/venv/bin/python -m bench.bench_fdm_estimate
 
 For each part it takes the instant quote (FDM, PLA, the engine's default parameters), writes the
 part in the orientation the estimate chose as a binary STL, slices it with the same print
@@ -21,14 +21,13 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from odm_quote.engine import slicer  # noqa: E402
-from odm_quote.engine.errors import MeshError  # noqa: E402
-from odm_quote.engine.geometry import analyse  # noqa: E402
-from odm_quote.engine.loaders import load_part  # noqa: E402
-from odm_quote.engine.precise import slice_as_estimated  # noqa: E402
-from odm_quote.engine.quote import quote_part  # noqa: E402
+from odm_engine.mesh.errors import MeshError  # noqa: E402
+from odm_engine.mesh.geometry import analyse  # noqa: E402
+from odm_engine.mesh.loaders import load_part  # noqa: E402
+from odm_engine.pricing.quote import quote_part  # noqa: E402
+from odm_engine.slicing import slicer  # noqa: E402
+from odm_engine.slicing.precise import slice_as_estimated  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "corpus" / "meshes"
 REPORT = REPO / "docs" / "benchmarks" / "fdm_estimate.md"
@@ -123,7 +122,7 @@ def render(rows, skipped, summary, seconds):
     lines = [
         "# Instant FDM estimate against PrusaSlicer",
         "",
-        "Command: `.odm/venv/bin/python bench/bench_fdm_estimate.py` "
+        "Command: `.odm/venv/bin/python -m bench.bench_fdm_estimate` "
         f"(last run {datetime.date.today().isoformat()}, {len(rows)} corpus parts sliced, "
         f"{seconds:.0f} s in all).",
         "",

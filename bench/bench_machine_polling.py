@@ -2,7 +2,7 @@
 
 Run from the repository root after ``./odm setup``:
 
-    .odm/venv/bin/python bench/bench_machine_polling.py [--machines 200] [--timeout 1.0]
+    .odm/venv/bin/python -m bench.bench_machine_polling [--machines 200] [--timeout 1.0]
 
 Every machine is a protocol fake with its own HTTP server (tests/peers/http_fakes.py): Moonraker,
 PrusaLink (two requests per reading) and MTConnect agents, some answering only after a delay
@@ -17,16 +17,14 @@ import argparse
 import contextlib
 import datetime
 import statistics
-import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 from bench.host import cpu_model  # noqa: E402
-from odm_machine_link.engine.connectors import ConnectionSettings, ConnectorError, connect  # noqa: E402
-from odm_machine_link.engine.polling import poll  # noqa: E402
+from odm_engine.machines.connectors import ConnectionSettings, ConnectorError, connect  # noqa: E402
+from odm_engine.machines.polling import poll  # noqa: E402
 from tests.peers.http_fakes import FakeMoonraker, FakeMTConnectAgent, FakePrusaLink  # noqa: E402
 from tests.peers.net import blackhole, free_port  # noqa: E402
 
@@ -147,9 +145,9 @@ def main():
 
 Command (from the repository root):
 
-    .odm/venv/bin/python bench/bench_machine_polling.py
+    .odm/venv/bin/python -m bench.bench_machine_polling
 
-One polling cycle (`odm_machine_link.engine.polling.poll`) over {args.machines} machines, each a
+One polling cycle (`odm_engine.machines.polling.poll`) over {args.machines} machines, each a
 protocol fake with its own HTTP server on loopback (tests/peers/http_fakes.py): Moonraker,
 PrusaLink (two requests per reading) and MTConnect agents in turn; {slow} of them slow (answers
 after 0.2 to 0.8 s); {closed + silent} dead: {closed} closed ports (refused at once) and {silent}

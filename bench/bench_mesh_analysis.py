@@ -1,8 +1,8 @@
-"""Benchmark: full mesh analysis of odm_quote.engine against the plain trimesh way.
+"""Benchmark: full mesh analysis of odm_engine against the plain trimesh way.
 
 Run from the repository root:
 
-    .odm/venv/bin/python bench/bench_mesh_analysis.py [--sizes 10000 100000 1000000]
+    .odm/venv/bin/python -m bench.bench_mesh_analysis [--sizes 10000 100000 1000000]
 
 It writes bumpy spheres of the requested triangle counts as binary STL into a temporary folder,
 times ``load_part`` + ``analyse`` (every metric of the Analysis) and a trimesh baseline computing
@@ -20,7 +20,6 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402 - thread pinning must precede numpy
 import datetime  # noqa: E402
 import platform  # noqa: E402
-import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -29,14 +28,12 @@ import numpy as np  # noqa: E402
 import trimesh  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 
-from host import cpu_model  # noqa: E402
-
-from odm_quote.engine.geometry import DEFAULT_SAMPLES, analyse  # noqa: E402
-from odm_quote.engine.hull import EXACT_HULL_POINTS, HULL_TOLERANCE  # noqa: E402
-from odm_quote.engine.loaders import load_part  # noqa: E402
+from bench.host import cpu_model  # noqa: E402
+from odm_engine.mesh.geometry import DEFAULT_SAMPLES, analyse  # noqa: E402
+from odm_engine.mesh.hull import EXACT_HULL_POINTS, HULL_TOLERANCE  # noqa: E402
+from odm_engine.mesh.loaders import load_part  # noqa: E402
 
 REPORT = REPO / "docs" / "benchmarks" / "mesh_analysis.md"
 OVERHANG_SINE = np.sin(np.radians(45.0))
@@ -154,7 +151,7 @@ def main() -> None:
                 flush=True,
             )
     table = [
-        "| triangles | odm_quote.engine (s) | its CPU time (s) | trimesh way (s) | speed-up |",
+        "| triangles | odm_engine (s) | its CPU time (s) | trimesh way (s) | speed-up |",
         "|---:|---:|---:|---:|---:|",
     ]
     table += [f"| {n:,} | {o:.3f} | {c:.3f} | {b:.3f} | {b / o:.1f}x |" for n, o, c, b in rows]
@@ -168,9 +165,9 @@ def write_report(table: list[str]) -> None:
     REPORT.write_text(
         "# Mesh analysis benchmark\n\n"
         "Command (from the repository root):\n\n"
-        "    .odm/venv/bin/python bench/bench_mesh_analysis.py\n\n"
+        "    .odm/venv/bin/python -m bench.bench_mesh_analysis\n\n"
         "Input: smoothly bumped spheres (closed, one body, not convex) written as binary STL.\n"
-        "*odm_quote.engine* times `load_part` + `analyse`, i.e. every metric of the Analysis\n"
+        "*odm_engine* times `load_part` + `analyse`, i.e. every metric of the Analysis\n"
         "(repair, volume, area, boxes, convex hull, bodies, walls, gaps, small features,\n"
         "6-18 candidate build orientations with support volumes, moulding pull directions,\n"
         "CNC setups, pockets and edges). *trimesh way* computes a subset with trimesh's own\n"

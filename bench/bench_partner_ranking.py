@@ -1,8 +1,8 @@
-"""Benchmark: make-or-buy ranking of odm_partner_network.engine.
+"""Benchmark: make-or-buy ranking of odm_engine.network.
 
 Run from the repository root:
 
-    .odm/venv/bin/python bench/bench_partner_ranking.py [--repeat 3]
+    .odm/venv/bin/python -m bench.bench_partner_ranking [--repeat 3]
 
 A seeded network: 1,000 manufacturing orders and single operations (CNC, SLS, FDM, anodising)
 against our shop and 50 partners spread over central Europe, with capabilities, rate cards,
@@ -18,7 +18,6 @@ import datetime
 import os
 import platform
 import random
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -26,11 +25,9 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from host import cpu_model  # noqa: E402
-
-from odm_partner_network.engine.routing import (  # noqa: E402
+from bench.host import cpu_model  # noqa: E402
+from odm_engine.network.routing import (  # noqa: E402
     Agreement,
     Candidate,
     Capability,
@@ -232,7 +229,7 @@ def write_report(args, rows: list[str], summary: str) -> None:
     REPORT.write_text(
         "# Partner ranking benchmark\n\n"
         "Command (from the repository root):\n\n"
-        "    .odm/venv/bin/python bench/bench_partner_ranking.py\n\n"
+        "    .odm/venv/bin/python -m bench.bench_partner_ranking\n\n"
         "## 1,000 orders against 50 partners\n\n"
         "A seeded network (seed 5): 1,000 CNC, SLS and FDM orders and anodising operations\n"
         "(15 % we cannot make in-house), 50 partners over central Europe with 1-4 processes,\n"

@@ -2,7 +2,7 @@
 
 Run from the repository root after ``./odm setup``:
 
-    .odm/venv/bin/python bench/bench_rfq_roundtrip.py [--requests 20]
+    .odm/venv/bin/python -m bench.bench_rfq_roundtrip [--requests 20]
 
 It builds (once) a database ``odm_bench_fed`` with odm_partner_network (the partner shop),
 connects a client shop to it (a federation peer, its API key), starts Odoo on a free local port
@@ -22,17 +22,15 @@ import base64
 import datetime
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 from bench.odoo_instance import ensure_database, odoo, percentile, serving  # noqa: E402
-from odm_partner_network.engine.federation_client import FederationClient  # noqa: E402
-from odm_quote.engine.quote import quote_part  # noqa: E402
-from odm_quote.engine.service import analyse_upload  # noqa: E402
+from odm_engine.network.federation_client import FederationClient  # noqa: E402
+from odm_engine.pricing.quote import quote_part  # noqa: E402
+from odm_engine.service import analyse_upload  # noqa: E402
 
 DATABASE = "odm_bench_fed"
 CORPUS = Path("/work/shared/corpus/meshes")
@@ -139,7 +137,7 @@ def render(figures, source, count):
         [
             "# Federation RFQ round trip",
             "",
-            f"Command: `.odm/venv/bin/python bench/bench_rfq_roundtrip.py` (last run "
+            f"Command: `.odm/venv/bin/python -m bench.bench_rfq_roundtrip` (last run "
             f"{datetime.date.today().isoformat()}, {os.cpu_count()} cores shared with other work, "
             f"the partner's Odoo server in threaded mode on 127.0.0.1).",
             "",

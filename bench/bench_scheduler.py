@@ -1,8 +1,8 @@
-"""Benchmark: the finite-capacity scheduler of odm_mrp.engine.
+"""Benchmark: the finite-capacity scheduler of odm_engine.scheduling.
 
 Run from the repository root:
 
-    .odm/venv/bin/python bench/bench_scheduler.py [--time-limit 10] [--fjsp-limit 20]
+    .odm/venv/bin/python -m bench.bench_scheduler [--time-limit 10] [--fjsp-limit 20]
 
 Part one is a seeded shop of 50 machines (24/7 printers, two-shift CNC and finishing stations,
 one-shift inspection) with 1,000 work orders: print, machine, finish and inspect chains with
@@ -27,7 +27,6 @@ import datetime
 import os
 import platform
 import random
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -36,12 +35,10 @@ from pathlib import Path
 from ortools import __version__ as ortools_version
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from host import cpu_model  # noqa: E402
-
-from odm_mrp.engine.fjsp import read_fjs  # noqa: E402
-from odm_mrp.engine.scheduler import (  # noqa: E402
+from bench.host import cpu_model  # noqa: E402
+from odm_engine.scheduling.fjsp import read_fjs  # noqa: E402
+from odm_engine.scheduling.scheduler import (  # noqa: E402
     Job,
     Machine,
     Operation,
@@ -388,7 +385,7 @@ def write_report(
     REPORT.write_text(
         "# Scheduler benchmark\n\n"
         "Command (from the repository root):\n\n"
-        "    .odm/venv/bin/python bench/bench_scheduler.py\n\n"
+        "    .odm/venv/bin/python -m bench.bench_scheduler\n\n"
         "## 1,000 work orders on 50 machines\n\n"
         "A seeded shop: 16 FDM printers (material sets, 6 large), 6 SLA and 6 SLS printers and\n"
         "2 CMMs around the clock; 10 CNC mills on two shifts (4 for steel, 4 five-axis),\n"

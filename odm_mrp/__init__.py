@@ -1,4 +1,2 @@
-# Domain engines of this addon are plain Python; the Odoo glue loads only inside Odoo.
-if __name__.startswith("odoo.addons."):
-    from . import models
-    from . import wizards
+from . import models
+from . import wizards

@@ -3,10 +3,11 @@
 import ast
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tools import gen_addon_readme
 
 ROOT = Path(__file__).resolve().parent.parent
 ADDONS = ("odm_quote", "odm_mrp", "odm_partner_network", "odm_machine_link")
@@ -15,9 +16,6 @@ DEPENDENCY_CHAIN = {
     "odm_partner_network": "odm_mrp",
     "odm_machine_link": "odm_mrp",
 }
-
-sys.path.insert(0, str(ROOT / "tools"))
-import gen_addon_readme  # noqa: E402
 
 
 def _manifest(addon):

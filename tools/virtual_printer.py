@@ -3,7 +3,7 @@
 ``./odm demo`` starts it beside Odoo (and stops it with Odoo), so a production manager can
 dispatch a work order to a real OctoPrint and watch it print. On its own::
 
-    .odm/venv/bin/python tools/virtual_printer.py [--port 5000] [--api-key KEY] [--speed 20]
+    .odm/venv/bin/python -m tools.virtual_printer [--port 5000] [--api-key KEY] [--speed 20]
 
 The port and key default to the demo machine's settings (odm_machine_link's demo data). It
 needs OctoPrint's environment, which ``./odm setup`` builds.
@@ -12,9 +12,6 @@ needs OctoPrint's environment, which ``./odm setup`` builds.
 import argparse
 import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.peers.octoprint import octoprint_server
 

@@ -4,17 +4,16 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from odm_quote.engine import slicer
-
-from ..engine import reliability
-from ..engine.connectors import SessionPool
-from ..engine.connectors.base import (
+from odm_engine.machines import reliability
+from odm_engine.machines.connectors import SessionPool
+from odm_engine.machines.connectors.base import (
     ConnectionSettings,
     ConnectorError,
     MachineStatus,
     MachineUnreachable,
 )
-from ..engine.polling import poll
+from odm_engine.machines.polling import poll
+from odm_engine.slicing import slicer
 
 _logger = logging.getLogger(__name__)
 

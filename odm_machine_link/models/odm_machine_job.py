@@ -12,12 +12,8 @@ from odoo.tools import SQL
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
 
-from odm_quote.engine import slicer
-from odm_quote.engine.errors import MeshError
-from odm_quote.engine.loaders import load_part
-
-from ..engine import jobfiles, machine_dispatch
-from ..engine.connectors.base import (
+from odm_engine.machines import jobfiles, machine_dispatch
+from odm_engine.machines.connectors.base import (
     AmbiguousResult,
     AuthenticationFailed,
     ConnectorError,
@@ -28,6 +24,10 @@ from ..engine.connectors.base import (
     job_tag,
     tag_in,
 )
+from odm_engine.mesh.errors import MeshError
+from odm_engine.mesh.loaders import load_part
+from odm_engine.slicing import slicer
+
 from .odm_machine import CLEARANCE_TECHNOLOGIES, DISPATCH_KINDS
 
 _logger = logging.getLogger(__name__)

@@ -9,7 +9,8 @@ from odoo import fields
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..engine.connectors.base import MachineState, MachineStatus, MachineUnreachable
+from odm_engine.machines.connectors.base import MachineState, MachineStatus, MachineUnreachable
+
 from .common import MachineLinkCase, fdm_machine, ready_workorder
 
 

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..engine.routing import RoutingError, cycle_minutes, quote_figures
+from odm_engine.scheduling.routing import RoutingError, cycle_minutes, quote_figures
 
 
 class MrpBom(models.Model):

@@ -6,7 +6,8 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 
-from ..engine import build_jobs, nesting, packing3d
+from odm_engine.packing import build_jobs, nesting, packing3d
+
 from .odm_machine import CHAMBER_TECHNOLOGIES, PLATE_TECHNOLOGIES
 from .sale_order import STARTED_WORKORDER_STATES
 

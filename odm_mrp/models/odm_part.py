@@ -3,10 +3,9 @@ import logging
 
 from odoo import fields, models
 
-from odoo.addons.odm_quote.engine.errors import MeshError
-from odoo.addons.odm_quote.engine.loaders import load_part
-
-from ..engine import nesting
+from odm_engine.mesh.errors import MeshError
+from odm_engine.mesh.loaders import load_part
+from odm_engine.packing import nesting
 
 _logger = logging.getLogger(__name__)
 

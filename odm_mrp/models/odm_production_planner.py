@@ -5,7 +5,8 @@ import pytz
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..engine import scheduler
+from odm_engine.scheduling import scheduler
+
 from .odm_machine import UNATTENDED_TECHNOLOGIES
 
 # Work orders the planner may move; running ones are fixed bookings on their work center.
@@ -23,7 +24,7 @@ class OdmProductionPlanner(models.AbstractModel):
     """Finite-capacity planning of every open work order on its eligible work centers.
 
     Odoo plans one manufacturing order after another and never looks at due dates; this planner
-    hands all open work to ``odm_mrp.engine.scheduler`` (OR-Tools CP-SAT after a greedy start)
+    hands all open work to ``odm_engine.scheduling.scheduler`` (CP-SAT after a greedy start)
     and writes the result back the way Odoo's own planning does: work center, planned dates and
     the calendar leave that reserves the work center. It also answers "when could this be
     done" for quotes without committing anything (capable-to-promise).

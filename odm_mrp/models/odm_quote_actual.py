@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 
-from ..engine.actuals import Observation, deviation_pct
-from ..engine.routing import quote_figures
+from odm_engine.pricing.actuals import Observation, deviation_pct
+from odm_engine.scheduling.routing import quote_figures
 
 # Report fields holding each measure's quoted and actual totals, in the engine's measure names.
 MEASURE_FIELDS = {

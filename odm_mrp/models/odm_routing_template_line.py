@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..engine.routing import RoutingError, RoutingStep
+from odm_engine.scheduling.routing import RoutingError, RoutingStep
 
 
 class OdmRoutingTemplateLine(models.Model):

@@ -3,7 +3,7 @@ from datetime import datetime, time
 from odoo import fields, models
 from odoo.exceptions import UserError
 
-from ..engine.routing import RoutingError, order_minutes, quote_figures
+from odm_engine.scheduling.routing import RoutingError, order_minutes, quote_figures
 
 # A confirmed line's part revision (its product) is made from these; they cannot change after.
 REVISION_FIELDS = ("odm_part_id", "odm_process_id", "odm_material_id", "odm_finish_id")

@@ -10,9 +10,9 @@ from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.odm_quote.tests.common import box_stl
 
+from odm_engine.packing.nesting import polygon_area
 from tests.engine.test_mrp_nesting import separation
 
-from ..engine.nesting import polygon_area
 from .common import MakeToOrderCase
 
 

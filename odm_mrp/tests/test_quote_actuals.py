@@ -3,7 +3,8 @@ from odoo.tests import Form, new_test_user, tagged
 
 from odoo.addons.odm_quote.tests.common import box_stl
 
-from ..engine.routing import quote_figures
+from odm_engine.scheduling.routing import quote_figures
+
 from .common import MakeToOrderCase
 
 

@@ -3,7 +3,7 @@ from markupsafe import Markup
 from odoo import fields, models
 from odoo.exceptions import UserError
 
-from ..engine.actuals import ActualsError, fit_correction, parameter_rules, pools, propose
+from odm_engine.pricing.actuals import ActualsError, fit_correction, parameter_rules, pools, propose
 
 
 class OdmRecalibrationWizard(models.TransientModel):

@@ -28,10 +28,9 @@ from odoo import fields, http
 from odoo.exceptions import UserError
 from odoo.http import request
 
-from odoo.addons.odm_quote.engine.service import json_ready
-
-from ..engine import signing
-from ..engine.federation_client import API_PREFIX, ORDER_STATES
+from odm_engine.network import signing
+from odm_engine.network.federation_client import API_PREFIX, ORDER_STATES
+from odm_engine.service import json_ready
 
 MAX_BODY_PARAM = "odm_partner_network.federation_max_body_bytes"
 DEFAULT_MAX_BODY_BYTES = 32 * 2**20

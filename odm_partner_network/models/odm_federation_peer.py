@@ -3,7 +3,11 @@ import secrets
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from ..engine.federation_client import FederationClient, PartnerRefused, PartnerUnavailable
+from odm_engine.network.federation_client import (
+    FederationClient,
+    PartnerRefused,
+    PartnerUnavailable,
+)
 
 MANAGER = "odm_partner_network.group_odm_network_manager"
 

@@ -3,8 +3,8 @@ from datetime import datetime, time
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..engine import routing
-from ..engine.federation_client import PartnerRefused, PartnerUnavailable
+from odm_engine.network import routing
+from odm_engine.network.federation_client import PartnerRefused, PartnerUnavailable
 
 # Manufacturing orders and work orders that may still go to a partner: nothing done on them yet.
 OFFLOADABLE_PRODUCTION_STATES = ("confirmed",)

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..engine.routing import SHARING_LEVELS
+from odm_engine.network.routing import SHARING_LEVELS
 
 
 class OdmPartnerAgreement(models.Model):

@@ -2,8 +2,9 @@ from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 
-from ..engine import signing
-from ..engine.federation_client import ORDER_STATES
+from odm_engine.network import signing
+from odm_engine.network.federation_client import ORDER_STATES
+
 from .sale_order import NETWORK_STATES
 
 

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from ..engine import routing
+from odm_engine.network import routing
 
 
 class ResPartner(models.Model):

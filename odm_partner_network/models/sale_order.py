@@ -2,7 +2,7 @@ from odoo import fields, models
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from ..engine.federation_client import ORDER_STATES, PartnerRefused, PartnerUnavailable
+from odm_engine.network.federation_client import ORDER_STATES, PartnerRefused, PartnerUnavailable
 
 NETWORK_STATES = [
     ("accepted", "Accepted"),

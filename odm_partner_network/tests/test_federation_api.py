@@ -15,8 +15,8 @@ from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.odm_quote.tests.common import box_stl
 
-from ..engine import signing
-from ..engine.federation_client import API_PREFIX, FederationClient, PartnerRefused
+from odm_engine.network import signing
+from odm_engine.network.federation_client import API_PREFIX, FederationClient, PartnerRefused
 
 SECRET = "test-shared-secret-0123456789"
 

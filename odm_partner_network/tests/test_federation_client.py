@@ -13,8 +13,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from odoo.tests import BaseCase, tagged
 
-from ..engine import signing
-from ..engine.federation_client import FederationClient, PartnerRefused, PartnerUnavailable
+from odm_engine.network import signing
+from odm_engine.network.federation_client import (
+    FederationClient,
+    PartnerRefused,
+    PartnerUnavailable,
+)
 
 SECRET = "client-test-secret"
 

@@ -4,7 +4,7 @@ import time
 
 from odoo.tests import TransactionCase, tagged
 
-from ..engine import signing
+from odm_engine.network import signing
 
 
 @tagged("post_install", "-at_install")

@@ -6,9 +6,10 @@ import yaml
 
 from odoo.tests import BaseCase, tagged
 
+from odm_engine.network import signing
+from odm_engine.network.federation_client import API_PREFIX
+
 from ..controllers.federation import ROUTES, FederationApi
-from ..engine import signing
-from ..engine.federation_client import API_PREFIX
 
 SPEC = Path(__file__).resolve().parents[2] / "docs" / "network-api-v1.yaml"
 

@@ -13,8 +13,9 @@ from odoo import http
 from odoo.exceptions import UserError
 from odoo.http import request
 
-from ..engine.errors import FILE_TOO_LARGE
-from ..engine.service import quote_report
+from odm_engine.mesh.errors import FILE_TOO_LARGE
+from odm_engine.service import quote_report
+
 from ..models.odm_part import PartRefusedError
 
 _logger = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..engine.params import ConfigError, Finish
+from odm_engine.pricing.params import ConfigError, Finish
 
 
 class OdmFinish(models.Model):

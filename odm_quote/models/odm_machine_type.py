@@ -1,8 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..engine import slicer
-from ..engine.params import ConfigError, MachineRate
+from odm_engine.pricing.params import ConfigError, MachineRate
+from odm_engine.slicing import slicer
 
 
 def _slicer_printers(_model):

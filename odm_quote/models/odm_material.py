@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..engine.params import ConfigError, Material
+from odm_engine.pricing.params import ConfigError, Material
 
 
 class OdmMaterial(models.Model):

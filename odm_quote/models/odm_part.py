@@ -5,10 +5,10 @@ import hashlib
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..engine.batch import expand_uploads
-from ..engine.errors import MeshError
-from ..engine.quote import compare_processes
-from ..engine.service import ENGINE_VERSION, analyse_upload
+from odm_engine.mesh.batch import expand_uploads
+from odm_engine.mesh.errors import MeshError
+from odm_engine.pricing.quote import compare_processes
+from odm_engine.service import ENGINE_VERSION, analyse_upload
 
 UNITS = [("mm", "Millimetres"), ("inch", "Inches")]
 

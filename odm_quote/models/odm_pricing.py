@@ -3,9 +3,8 @@ import dataclasses
 from odoo import api, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..engine import precise
-from ..engine.limits import Limits
-from ..engine.params import (
+from odm_engine.mesh.limits import Limits
+from odm_engine.pricing.params import (
     ConfigError,
     LeadTimeTier,
     Margin,
@@ -13,8 +12,10 @@ from ..engine.params import (
     PricingError,
     QuantityBreak,
 )
-from ..engine.quote import quote_part
-from ..engine.service import ENGINE_VERSION
+from odm_engine.pricing.quote import quote_part
+from odm_engine.service import ENGINE_VERSION
+from odm_engine.slicing import precise
+
 from .pricing_seed import seed_pricing_records
 
 

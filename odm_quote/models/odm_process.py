@@ -3,9 +3,9 @@ import dataclasses
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..engine import precise
-from ..engine.defaults import default_config
-from ..engine.params import PROCESS_TECHNOLOGIES, ConfigError
+from odm_engine.pricing.defaults import default_config
+from odm_engine.pricing.params import PROCESS_TECHNOLOGIES, ConfigError
+from odm_engine.slicing import precise
 
 # Fields of the engine's process records that are not numbers users tune.
 IDENTITY_FIELDS = ("code", "name", "default_material")

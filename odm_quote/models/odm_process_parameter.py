@@ -3,7 +3,7 @@ import dataclasses
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..engine.params import PROCESS_TECHNOLOGIES
+from odm_engine.pricing.params import PROCESS_TECHNOLOGIES
 
 
 class OdmProcessParameter(models.Model):

@@ -6,7 +6,7 @@ Run once, when odm_quote is installed (data/odm_pricing_seed.xml), before any de
 import dataclasses
 import re
 
-from ..engine.defaults import default_config
+from odm_engine.pricing.defaults import default_config
 
 MODULE = "odm_quote"
 # Slicer printer profile of each default FDM machine type (odm_quote/data/slicer_profiles).

@@ -4,9 +4,9 @@ import functools
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..engine import precise
-from ..engine.errors import MeshError
-from ..engine.loaders import load_part
+from odm_engine.mesh.errors import MeshError
+from odm_engine.mesh.loaders import load_part
+from odm_engine.slicing import precise
 
 # Changing any of these re-prices a part line and freezes a new quote version.
 REPRICE_FIELDS = (

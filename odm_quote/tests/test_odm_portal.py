@@ -6,8 +6,9 @@ from markupsafe import escape
 
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from ..engine.errors import MeshError
-from ..engine.service import analyse_upload
+from odm_engine.mesh.errors import MeshError
+from odm_engine.service import analyse_upload
+
 from .common import box_stl, zipped
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

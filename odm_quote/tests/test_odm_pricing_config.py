@@ -4,10 +4,10 @@ import trimesh
 from odoo.exceptions import ValidationError
 from odoo.tests import TransactionCase, tagged
 
-from ..engine.defaults import default_config
-from ..engine.geometry import analyse
-from ..engine.loaders import load_part
-from ..engine.quote import quote_part
+from odm_engine.mesh.geometry import analyse
+from odm_engine.mesh.loaders import load_part
+from odm_engine.pricing.defaults import default_config
+from odm_engine.pricing.quote import quote_part
 
 
 def _box_stl(size_mm):

@@ -4,8 +4,9 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from ..engine.quote import quote_part
-from ..engine.service import REPORT_KEYS
+from odm_engine.pricing.quote import quote_part
+from odm_engine.service import REPORT_KEYS
+
 from .common import box_stl
 
 URL = "/odm/api/v1/quote"

@@ -2,8 +2,8 @@
 
 import trimesh
 
-from odm_quote.engine.geometry import analyse
-from odm_quote.engine.loaders import load_part
+from odm_engine.mesh.geometry import analyse
+from odm_engine.mesh.loaders import load_part
 
 
 def box_analysis(x, y, z):

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import trimesh
 
-from odm_quote.engine import cli
-from odm_quote.engine.errors import MeshError
-from odm_quote.engine.loaders import load_part
-from odm_quote.engine.service import REPORT_KEYS
+from odm_engine import cli
+from odm_engine.mesh.errors import MeshError
+from odm_engine.mesh.loaders import load_part
+from odm_engine.service import REPORT_KEYS
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO.parent / "shared" / "corpus" / "meshes"
@@ -166,7 +166,7 @@ def test_corrupt_mesh_message_is_the_loaders(capsys, corrupt):
 
 
 def test_precise_without_the_slicer_integration_says_so(capsys, block, monkeypatch):
-    monkeypatch.setattr(cli, "SLICER_MODULE", "odm_quote.engine.no_such_slicer")
+    monkeypatch.setattr(cli, "SLICER_MODULE", "odm_engine.slicing.no_such_slicer")
     status, out, err = run(capsys, block, "--precise")
     assert status == 2
     assert not out
@@ -202,7 +202,7 @@ def test_precise_is_for_fdm_only(capsys, block):
 def _subprocess(*argv):
     environment = dict(os.environ, PYTHONPATH=str(REPO))
     return subprocess.run(
-        [sys.executable, "-m", "odm_quote.engine.cli", *map(str, argv)],
+        [sys.executable, "-m", "odm_engine.cli", *map(str, argv)],
         cwd=REPO,
         env=environment,
         capture_output=True,

@@ -2,9 +2,9 @@
 
 import pytest
 
-from odm_quote.engine.defaults import default_config
-from odm_quote.engine.geometry import analyse
-from odm_quote.engine.quote import quote_part
+from odm_engine.mesh.geometry import analyse
+from odm_engine.pricing.defaults import default_config
+from odm_engine.pricing.quote import quote_part
 
 FDM = default_config().processes["FDM"]
 

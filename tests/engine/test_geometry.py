@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import trimesh
 
-from odm_quote.engine.geometry import analyse
-from odm_quote.engine.loaders import load_part
-from odm_quote.engine.orientation import fits
+from odm_engine.mesh.geometry import analyse
+from odm_engine.mesh.loaders import load_part
+from odm_engine.mesh.orientation import fits
 
 REQUIRED_KEYS = {
     "unit", "unit_inferred", "unit_reason", "volume_mm3", "area_mm2", "bbox_mm", "obb_mm",

@@ -7,11 +7,11 @@ import zipfile
 import numpy as np
 import pytest
 
-from odm_quote.engine import errors
-from odm_quote.engine.errors import MeshError
-from odm_quote.engine.geometry import analyse
-from odm_quote.engine.limits import Limits
-from odm_quote.engine.loaders import load_part
+from odm_engine.mesh import errors
+from odm_engine.mesh.errors import MeshError
+from odm_engine.mesh.geometry import analyse
+from odm_engine.mesh.limits import Limits
+from odm_engine.mesh.loaders import load_part
 
 
 def refused(code: str, data, filename: str = "upload.stl", limits: Limits | None = None, **kwargs):

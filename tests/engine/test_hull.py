@@ -5,10 +5,10 @@ import pytest
 import trimesh
 from scipy.spatial import ConvexHull
 
-from odm_quote.engine import hull as hull_module
-from odm_quote.engine.geometry import analyse
-from odm_quote.engine.hull import EXACT_HULL_POINTS, HULL_TOLERANCE, convex_hull
-from odm_quote.engine.loaders import load_part
+from odm_engine.mesh import hull as hull_module
+from odm_engine.mesh.geometry import analyse
+from odm_engine.mesh.hull import EXACT_HULL_POINTS, HULL_TOLERANCE, convex_hull
+from odm_engine.mesh.loaders import load_part
 
 
 def _bumpy_sphere_points(count: int) -> np.ndarray:

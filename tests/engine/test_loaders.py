@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import trimesh
 
-from odm_quote.engine import errors
-from odm_quote.engine.errors import MeshError
-from odm_quote.engine.geometry import analyse
-from odm_quote.engine.loaders import detect_format, load_part
-from odm_quote.engine.units import choose_unit, infer_unit_from_size, unit_from_filename
+from odm_engine.mesh import errors
+from odm_engine.mesh.errors import MeshError
+from odm_engine.mesh.geometry import analyse
+from odm_engine.mesh.loaders import detect_format, load_part
+from odm_engine.mesh.units import choose_unit, infer_unit_from_size, unit_from_filename
 
 INCH3 = 25.4**3
 

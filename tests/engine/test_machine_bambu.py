@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from odm_machine_link.engine.connectors import (
+from odm_engine.machines.connectors import (
     AmbiguousResult,
     AuthenticationFailed,
     ConnectionSettings,
@@ -17,7 +17,7 @@ from odm_machine_link.engine.connectors import (
     job_tag,
     tag_in,
 )
-from odm_machine_link.engine.connectors.bambu import BambuConnector
+from odm_engine.machines.connectors.bambu import BambuConnector
 from tests.peers.bambu import bambu_printer
 from tests.peers.mosquitto import mosquitto_broker
 from tests.peers.net import free_port, wait_for_state

@@ -5,9 +5,9 @@ import shutil
 import numpy as np
 import pytest
 
-from odm_machine_link.engine import jobfiles, machine_dispatch, reliability
-from odm_machine_link.engine.connectors.base import tag_in
-from odm_quote.engine.loaders import load_part
+from odm_engine.machines import jobfiles, machine_dispatch, reliability
+from odm_engine.machines.connectors.base import tag_in
+from odm_engine.mesh.loaders import load_part
 
 Machine, Work = machine_dispatch.Machine, machine_dispatch.Work
 

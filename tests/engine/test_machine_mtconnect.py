@@ -2,7 +2,7 @@
 
 import pytest
 
-from odm_machine_link.engine.connectors import (
+from odm_engine.machines.connectors import (
     ConnectionSettings,
     JobFile,
     MachineRefused,

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from odm_machine_link.engine.connectors import (
+from odm_engine.machines.connectors import (
     AmbiguousResult,
     AuthenticationFailed,
     ConnectionSettings,

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from odm_machine_link.engine.connectors import (
+from odm_engine.machines.connectors import (
     AuthenticationFailed,
     ConnectionSettings,
     JobFile,

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from odm_machine_link.engine.connectors import (
+from odm_engine.machines.connectors import (
     CONNECTORS,
     ConnectionSettings,
     ConnectorError,
@@ -14,8 +14,8 @@ from odm_machine_link.engine.connectors import (
     job_tag,
     tag_in,
 )
-from odm_machine_link.engine.connectors.base import Connector
-from odm_machine_link.engine.polling import poll
+from odm_engine.machines.connectors.base import Connector
+from odm_engine.machines.polling import poll
 from tests.peers.http_fakes import FakeMoonraker
 from tests.peers.net import blackhole, free_port
 

@@ -7,7 +7,7 @@ import statistics
 
 import pytest
 
-from odm_mrp.engine.actuals import (
+from odm_engine.pricing.actuals import (
     MIN_SAMPLES,
     ActualsError,
     Observation,
@@ -18,8 +18,8 @@ from odm_mrp.engine.actuals import (
     pools,
     propose,
 )
-from odm_quote.engine.defaults import default_config
-from odm_quote.engine.quote import quote_part
+from odm_engine.pricing.defaults import default_config
+from odm_engine.pricing.quote import quote_part
 from tests.engine.shapes import box_analysis
 
 

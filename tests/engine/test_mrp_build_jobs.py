@@ -4,14 +4,14 @@ from datetime import date, timedelta
 
 import pytest
 
-from odm_mrp.engine.build_jobs import (
+from odm_engine.packing.build_jobs import (
     MachineType,
     PackingError,
     WorkItem,
     plan_build_jobs,
 )
-from odm_mrp.engine.nesting import Plate
-from odm_mrp.engine.packing3d import Chamber
+from odm_engine.packing.nesting import Plate
+from odm_engine.packing.packing3d import Chamber
 
 MONDAY = date(2026, 3, 2)
 SQUARE_50 = [(0, 0), (50, 0), (50, 50), (0, 50)]

@@ -5,7 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from odm_mrp.engine.nesting import (
+from odm_engine.mesh.geometry import analyse
+from odm_engine.mesh.loaders import load_part
+from odm_engine.packing.nesting import (
     NestItem,
     PackingError,
     Plate,
@@ -15,8 +17,6 @@ from odm_mrp.engine.nesting import (
     nest,
     polygon_area,
 )
-from odm_quote.engine.geometry import analyse
-from odm_quote.engine.loaders import load_part
 
 SQUARE_50 = [(0, 0), (50, 0), (50, 50), (0, 50)]
 

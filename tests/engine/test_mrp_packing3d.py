@@ -5,8 +5,8 @@ import itertools
 import numpy as np
 import pytest
 
-from odm_mrp.engine.packing3d import BoxItem, Chamber, PackingError, box_from_analysis, pack
-from odm_quote.engine.geometry import analyse
+from odm_engine.mesh.geometry import analyse
+from odm_engine.packing.packing3d import BoxItem, Chamber, PackingError, box_from_analysis, pack
 
 
 def assert_valid(result, chamber: Chamber, items: dict):

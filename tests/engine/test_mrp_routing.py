@@ -5,7 +5,9 @@ import math
 
 import pytest
 
-from odm_mrp.engine.routing import (
+from odm_engine.pricing.defaults import default_config
+from odm_engine.pricing.quote import quote_part
+from odm_engine.scheduling.routing import (
     QuoteFigures,
     RoutingError,
     RoutingStep,
@@ -13,8 +15,6 @@ from odm_mrp.engine.routing import (
     order_minutes,
     quote_figures,
 )
-from odm_quote.engine.defaults import default_config
-from odm_quote.engine.quote import quote_part
 from tests.engine.shapes import box_analysis
 
 FIGURES = QuoteFigures(quantity=10, material_g=40.0, scrap_pct=5.0, machine_min=90.0, setups=3)

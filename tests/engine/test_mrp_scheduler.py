@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from odm_mrp.engine.dispatch import Placement, compact, to_plan
-from odm_mrp.engine.fjsp import read_fjs
-from odm_mrp.engine.instance import check_input, grid_instance
-from odm_mrp.engine.scheduler import (
+from odm_engine.scheduling.dispatch import Placement, compact, to_plan
+from odm_engine.scheduling.fjsp import read_fjs
+from odm_engine.scheduling.instance import check_input, grid_instance
+from odm_engine.scheduling.scheduler import (
     Booking,
     Job,
     Machine,

@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from odm_quote.engine.loaders import load_part
-from odm_quote.engine.overlap import NO_OVERLAP, build_surfaces, union_share
-from odm_quote.engine.repair import clean_mesh
+from odm_engine.mesh.loaders import load_part
+from odm_engine.mesh.overlap import NO_OVERLAP, build_surfaces, union_share
+from odm_engine.mesh.repair import clean_mesh
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "meshes"
 

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from odm_partner_network.engine.routing import (
+from odm_engine.network.routing import (
     Agreement,
     Candidate,
     Capability,

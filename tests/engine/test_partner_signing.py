@@ -6,8 +6,8 @@ import hmac
 
 import pytest
 
-from odm_partner_network.engine import signing
-from odm_partner_network.engine.signing import (
+from odm_engine.network import signing
+from odm_engine.network.signing import (
     MemoryNonceStore,
     SignatureError,
     canonical_string,

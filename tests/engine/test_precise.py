@@ -5,9 +5,9 @@ import shutil
 import numpy as np
 import pytest
 
-from odm_quote.engine import precise, slicer
-from odm_quote.engine.geometry import analyse
-from odm_quote.engine.loaders import load_part
+from odm_engine.mesh.geometry import analyse
+from odm_engine.mesh.loaders import load_part
+from odm_engine.slicing import precise, slicer
 
 needs_slicer = pytest.mark.skipif(
     shutil.which("prusa-slicer") is None, reason="prusa-slicer is not installed"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from odm_quote.engine import params
-from odm_quote.engine.defaults import default_config, load_config
-from odm_quote.engine.params import (
+from odm_engine.pricing import params
+from odm_engine.pricing.defaults import default_config, load_config
+from odm_engine.pricing.params import (
     PROCESS_TECHNOLOGIES,
     ConfigError,
     Finish,
@@ -22,8 +22,8 @@ from odm_quote.engine.params import (
     QuantityBreak,
     QuoteError,
 )
-from odm_quote.engine.processes import MODELS
-from odm_quote.engine.quote import compare_processes, quote_part
+from odm_engine.pricing.processes import MODELS
+from odm_engine.pricing.quote import compare_processes, quote_part
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "quoting.md"
 needs_toml = pytest.mark.skipif(params.tomllib is None, reason="TOML needs Python 3.11+")

@@ -5,9 +5,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from odm_quote.engine.geometry import analyse
-from odm_quote.engine.raycast import _select, bounds, packed_sort
-from odm_quote.engine.repair import (
+from odm_engine.mesh.geometry import analyse
+from odm_engine.mesh.raycast import _select, bounds, packed_sort
+from odm_engine.mesh.repair import (
     _is_soup,
     clean_mesh,
     edge_topology,

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 import trimesh
 
-from odm_quote.engine import slicer
-from odm_quote.engine.defaults import default_config
-from odm_quote.engine.errors import MeshError
+from odm_engine.mesh.errors import MeshError
+from odm_engine.pricing.defaults import default_config
+from odm_engine.slicing import slicer
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO.parent / "shared" / "corpus" / "meshes"

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from odm_quote.engine import thumbnail
-from odm_quote.engine.thumbnail import MARGIN, render_thumbnail
+from odm_engine.mesh import thumbnail
+from odm_engine.mesh.thumbnail import MARGIN, render_thumbnail
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "meshes"
 

@@ -1,0 +1,1 @@
+"""Machine protocol connectors, parallel polling, machine matching and job files."""

@@ -1,0 +1,1 @@
+"""Mesh loading and limits, units, repair, geometry and DFM metrics, thumbnails."""

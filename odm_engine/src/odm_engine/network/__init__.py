@@ -1,0 +1,1 @@
+"""Partner network: make-or-buy routing, federation request signing and the federation client."""

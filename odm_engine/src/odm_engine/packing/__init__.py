@@ -1,0 +1,1 @@
+"""Build jobs: 2D nesting on plates, 3D packing in powder chambers, grouping of work."""

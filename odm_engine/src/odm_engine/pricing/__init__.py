@@ -1,0 +1,1 @@
+"""Process cost models, commercial rules, comparison, and quote-vs-actual recalibration."""

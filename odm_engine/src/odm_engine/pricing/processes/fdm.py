@@ -1,0 +1,121 @@
+"""FDM: filament from shells, top/bottom skins, sparse infill and supports; time from flow."""
+
+import math
+
+from odm_engine.pricing.costing import (
+    DfmIssue,
+    Job,
+    ProcessEstimate,
+    cost,
+    oriented_fit,
+    plate_capacity,
+)
+from odm_engine.pricing.params import FdmParams
+from odm_engine.pricing.processes.plate import plate_setup_item, support_removal_item
+
+
+def extrusion_mm3(job: Job) -> dict[str, float]:
+    """Extruded volume by feature.
+
+    Standing surfaces (``wall_area_mm2``: contour length times layer height) get ``perimeters``
+    lines of ``line_width``; surfaces facing up or down (``skin_area_mm2``, half of it each way)
+    get solid skins, both capped at the part volume for thin parts; the rest of the volume is
+    infill. Supports are printed sparse under the overhangs, with dense interface layers right
+    under the overhanging surface.
+    """
+    part, fdm = job.geometry, job.process
+    walls = part.wall_area_mm2 * fdm.perimeters * fdm.line_width_mm
+    skins = part.skin_area_mm2 / 2 * (fdm.top_layers + fdm.bottom_layers) * fdm.layer_height_mm
+    solid = min(part.volume_mm3, walls + skins)
+    scale = solid / (walls + skins) if walls + skins else 0.0
+    interface = (
+        part.overhang_area_mm2
+        * fdm.support_interface_layers
+        * fdm.layer_height_mm
+        * fdm.support_interface_pct
+        / 100
+    )
+    return {
+        "shells_mm3": walls * scale,
+        "skins_mm3": skins * scale,
+        "infill_mm3": (part.volume_mm3 - solid) * fdm.infill_pct / 100,
+        "support_mm3": part.support_volume_mm3 * fdm.support_density_pct / 100 + interface,
+    }
+
+
+def estimate(job: Job) -> ProcessEstimate:
+    part, material, machine, quantity = job.geometry, job.material, job.machine, job.quantity
+    fdm: FdmParams = job.process
+    dfm: list[DfmIssue] = []
+    width, depth, height = oriented_fit(part.print_box_mm, machine, dfm)
+    volumes = extrusion_mm3(job)
+    extruded = sum(volumes.values())
+    layers = math.ceil(height / fdm.layer_height_mm)
+    measured = job.measured or {}
+
+    if "material_g" in measured:
+        grams = measured["material_g"]
+        material_item = cost(
+            "material",
+            f"{material.name} filament (sliced)",
+            "material",
+            grams * material.price_per_kg / 1000,
+            "material_g (from the slicer) * price_per_kg / 1000",
+            material_g=grams,
+            price_per_kg=material.price_per_kg,
+        )
+    else:
+        grams = extruded / 1000 * material.density_g_cm3
+        material_item = cost(
+            "material",
+            f"{material.name} filament",
+            "material",
+            grams * material.price_per_kg / 1000,
+            "(shells_mm3 + skins_mm3 + infill_mm3 + support_mm3) / 1000 * density_g_cm3"
+            " * price_per_kg / 1000",
+            **volumes,
+            density_g_cm3=material.density_g_cm3,
+            price_per_kg=material.price_per_kg,
+        )
+
+    if "print_time_s" in measured:
+        print_time = measured["print_time_s"]
+        time_formula = "print_time_s (from the slicer) / 3600 * rate_per_hour"
+        time_inputs = {"print_time_s": print_time}
+    else:
+        print_time = extruded / fdm.volumetric_flow_mm3_s + layers * fdm.layer_overhead_s
+        time_formula = (
+            "(extruded_mm3 / volumetric_flow_mm3_s + layers * layer_overhead_s) / 3600"
+            " * rate_per_hour"
+        )
+        time_inputs = {
+            "extruded_mm3": extruded,
+            "volumetric_flow_mm3_s": fdm.volumetric_flow_mm3_s,
+            "layers": layers,
+            "layer_overhead_s": fdm.layer_overhead_s,
+        }
+    machine_item = cost(
+        "machine_time",
+        f"Printing on {machine.name}",
+        "machine",
+        print_time / 3600 * machine.rate_per_hour,
+        time_formula,
+        **time_inputs,
+        rate_per_hour=machine.rate_per_hour,
+    )
+
+    per_plate = plate_capacity(width, depth, machine, fdm.part_spacing_mm)
+    plates = math.ceil(quantity / per_plate)
+    items = [material_item, machine_item, plate_setup_item(job, plates, per_plate)]
+    if part.support_volume_mm3 > 0:
+        items.append(support_removal_item(job, part.support_volume_mm3))
+    return ProcessEstimate(
+        items=tuple(items),
+        material_g=grams,
+        machine_time_s=print_time,
+        order_machine_time_s=print_time * quantity,
+        parts_per_batch=per_plate,
+        batches=plates,
+        dfm=tuple(dfm),
+        additive=True,
+    )

@@ -1,0 +1,1 @@
+"""PrusaSlicer integration: precise quotes, machine job files, and the shipped profiles."""

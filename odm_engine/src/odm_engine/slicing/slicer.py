@@ -1,0 +1,777 @@
+"""Precise FDM mode: slice the part with PrusaSlicer's command line and read what it measured.
+
+The instant FDM estimate (``processes/fdm.py``) prices a part in milliseconds from its geometry;
+slicing it takes seconds to minutes but gives the print time and filament the printer will
+really use. ``slice_part`` runs ``prusa-slicer --export-gcode`` on a mesh in millimetres with one
+of our profile sets (``odm_engine/slicing/profiles``: a shared print profile, one file per
+printer, one per material) and parses the statistics PrusaSlicer writes at the end of the G-code.
+The result's ``measured()`` is what ``Job.measured`` of the FDM model takes.
+
+The slicer is an untrusted-input parser like the CAD kernel: it runs in a temporary directory
+that is always removed, in its own process group with a wall-clock timeout (the whole group is
+killed when it expires), under an address-space limit, with nothing on stdin and no display.
+Every failure the customer can act on raises a :class:`SlicerError` (a :class:`MeshError` with
+its own codes) carrying one sentence; the slicer's own output is kept in ``detail`` for logs.
+
+``fit_calibration`` turns pairs of (instant estimate, sliced value) collected over many parts
+into a multiplicative correction with an uncertainty band, so that the instant quote can show
+"about 2 h 10 min (1 h 55 - 2 h 30)" without slicing.
+"""
+
+import contextlib
+import math
+import mmap
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from odm_engine.mesh.errors import MeshError
+
+PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
+PRINT_PROFILE = "print_standard.ini"
+SLICER_EXECUTABLE = "prusa-slicer"
+DEFAULT_PRINTER = "MK4"
+DEFAULT_MATERIAL = "PLA"
+DEFAULT_TIMEOUT_S = 300.0
+# Address-space cap of the slicer process. PrusaSlicer 2.5 needs ~0.4 GB of RSS and under 1 GB
+# of address space for a 300 mm, 84k-triangle part; 4 GB leaves room for big meshes on a worker.
+DEFAULT_MEMORY_BYTES = 4 * 2**30
+# Keys an override may never set: post_process runs arbitrary programs after export.
+FORBIDDEN_OVERRIDES = frozenset({"post_process"})
+
+# Error codes, in the spirit of errors.CODES (which belongs to the mesh readers).
+SLICER_UNAVAILABLE = "slicer_unavailable"
+SLICER_TIMEOUT = "slicer_timeout"
+SLICER_TOO_LARGE = "slicer_too_large"
+SLICER_REFUSED = "slicer_refused"
+SLICER_EMPTY = "slicer_empty"
+SLICER_OUT_OF_MEMORY = "slicer_out_of_memory"
+SLICER_FAILED = "slicer_failed"
+SLICER_CODES = frozenset(
+    {
+        SLICER_UNAVAILABLE,
+        SLICER_TIMEOUT,
+        SLICER_TOO_LARGE,
+        SLICER_REFUSED,
+        SLICER_EMPTY,
+        SLICER_OUT_OF_MEMORY,
+        SLICER_FAILED,
+    }
+)
+
+_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_LOG_PREFIX_RE = re.compile(r"^\[\d{4}-\d\d-\d\d [^\]]*\] \[0x[0-9a-f]+\] \[(\w+)\]\s*")
+_DURATION_RE = re.compile(r"(\d+)\s*([dhms])")
+_DURATION_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+# What PrusaSlicer 2.5 prints when slicing leaves nothing to print.
+_EMPTY_SIGNS = ("no layers were detected", "the print is empty", "no extrusions")
+# What the slicer (or the dynamic loader, for a very low limit) prints when memory runs out.
+_MEMORY_SIGNS = ("bad_alloc", "failed to map segment", "cannot allocate memory", "out of memory")
+
+
+class SlicerError(MeshError):
+    """The precise FDM estimate failed; ``message`` is one sentence for the customer.
+
+    ``code`` is one of ``SLICER_CODES``; ``detail`` holds the slicer's last output lines (for
+    logs, never for the customer: it may name server paths).
+    """
+
+    default_code = SLICER_FAILED
+
+    def __init__(self, message: str, *, code: str | None = None, detail: str = ""):
+        code = code or self.default_code
+        if code not in SLICER_CODES:
+            raise ValueError(f"unknown SlicerError code {code!r}")
+        # MeshError.__init__ only knows the mesh readers' codes: set the same attributes here.
+        ValueError.__init__(self, message)
+        self.code = code
+        self.message = message
+        self.detail = detail
+
+    def __reduce__(self):
+        return (_rebuild_error, (type(self), self.message, self.code, self.detail))
+
+
+def _rebuild_error(cls, message, code, detail):
+    return cls(message, code=code, detail=detail)
+
+
+class SlicerUnavailableError(SlicerError):
+    """PrusaSlicer is not installed (or not executable) on this server."""
+
+    default_code = SLICER_UNAVAILABLE
+
+
+class SlicerTimeoutError(SlicerError):
+    """Slicing took longer than the allowed time; the slicer was killed."""
+
+    default_code = SLICER_TIMEOUT
+
+
+class PartTooLargeError(SlicerError):
+    """The part does not fit the printer's build volume (even turned a quarter turn)."""
+
+    default_code = SLICER_TOO_LARGE
+
+
+class MeshRefusedError(SlicerError):
+    """The slicer could not read or repair the mesh."""
+
+    default_code = SLICER_REFUSED
+
+
+class EmptySliceError(SlicerError):
+    """Slicing produced no toolpaths (part too small or too thin for the nozzle)."""
+
+    default_code = SLICER_EMPTY
+
+
+class SlicerMemoryError(SlicerError):
+    """The slicer ran out of its address-space allowance (``memory_bytes``)."""
+
+    default_code = SLICER_OUT_OF_MEMORY
+
+
+# --- Profiles ---------------------------------------------------------------------------------
+
+
+def available_printers(profile_dir: Path = PROFILE_DIR) -> tuple[str, ...]:
+    """Printer codes that have a ``printer_<CODE>.ini``."""
+    return tuple(sorted(p.stem[len("printer_") :] for p in profile_dir.glob("printer_*.ini")))
+
+
+def available_materials(profile_dir: Path = PROFILE_DIR) -> tuple[str, ...]:
+    """Material codes that have a ``material_<CODE>.ini``."""
+    return tuple(sorted(p.stem[len("material_") :] for p in profile_dir.glob("material_*.ini")))
+
+
+def profile_files(
+    printer: str, material: str, profile_dir: Path = PROFILE_DIR
+) -> tuple[Path, Path, Path]:
+    """The print, printer and material files of the profile set (printer, material)."""
+    files = []
+    for kind, code, known in (
+        ("printer", printer, available_printers),
+        ("material", material, available_materials),
+    ):
+        if not isinstance(code, str) or not _CODE_RE.match(code):
+            raise ValueError(f"invalid {kind} code {code!r}")
+        path = profile_dir / f"{kind}_{code.upper()}.ini"
+        if not path.is_file():
+            raise ValueError(
+                f"no slicer profile for {kind} {code!r}; known: {', '.join(known(profile_dir))}"
+            )
+        files.append(path)
+    return (profile_dir / PRINT_PROFILE, files[0], files[1])
+
+
+def read_ini(path: Path) -> dict[str, str]:
+    """A PrusaSlicer config file as a dict; full-line ``#`` or ``;`` comments are skipped."""
+    config: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("#", ";")):
+            continue
+        key, sep, value = stripped.partition("=")
+        key = key.strip()
+        if not sep or not _KEY_RE.match(key):
+            raise ValueError(f"{path.name}:{number}: expected 'key = value', got {line!r}")
+        config[key] = value.strip()
+    return config
+
+
+def _override_value(key: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ValueError(f"override {key!r} must be finite, got {value!r}")
+        return repr(value) if isinstance(value, float) else str(value)
+    if isinstance(value, list | tuple):
+        return ",".join(_override_value(key, item) for item in value)
+    if isinstance(value, str):
+        if any(char in value for char in "\r\n\x00"):
+            raise ValueError(f"override {key!r} must be one line (write \\n for a line break)")
+        return value.strip()
+    raise ValueError(f"override {key!r} has an unsupported type {type(value).__name__}")
+
+
+def load_profile(
+    printer: str = DEFAULT_PRINTER,
+    material: str = DEFAULT_MATERIAL,
+    overrides: Mapping[str, Any] | None = None,
+    profile_dir: Path = PROFILE_DIR,
+) -> dict[str, str]:
+    """The merged PrusaSlicer configuration: print, then printer, then material, then overrides.
+
+    Override keys are PrusaSlicer option names (``fill_density``, ``perimeters``, ...), values
+    are text, numbers, booleans or lists (joined with commas, as PrusaSlicer writes vectors).
+    """
+    config: dict[str, str] = {}
+    for path in profile_files(printer, material, profile_dir):
+        config.update(read_ini(path))
+    for key, value in (overrides or {}).items():
+        if not isinstance(key, str) or not _KEY_RE.match(key):
+            raise ValueError(f"invalid slicer option name {key!r}")
+        if key in FORBIDDEN_OVERRIDES:
+            raise ValueError(f"slicer option {key!r} cannot be overridden")
+        config[key] = _override_value(key, value)
+    # A 3MF can carry its own post_process, which PrusaSlicer would run: always blank it here.
+    config["post_process"] = ""
+    return config
+
+
+def bed_bounds(config: Mapping[str, str]) -> tuple[float, float, float, float]:
+    """(min_x, min_y, max_x, max_y) of the ``bed_shape`` polygon, in mm."""
+    try:
+        points = [
+            tuple(float(c) for c in point.split("x")) for point in config["bed_shape"].split(",")
+        ]
+        xs, ys = zip(*points, strict=True)
+    except (KeyError, ValueError) as exc:
+        raise ValueError(f"invalid bed_shape {config.get('bed_shape')!r}") from exc
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+# --- G-code statistics ----------------------------------------------------------------------
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a PrusaSlicer duration such as ``1d 2h 3m 4s``, ``15m 13s`` or ``4s``."""
+    cleaned = text.strip()
+    tokens = _DURATION_RE.findall(cleaned)
+    if not tokens or _DURATION_RE.sub("", cleaned).strip():
+        raise ValueError(f"not a PrusaSlicer duration: {text!r}")
+    units = [unit for _, unit in tokens]
+    if len(set(units)) != len(units):
+        raise ValueError(f"not a PrusaSlicer duration: {text!r}")
+    return float(sum(int(amount) * _DURATION_UNITS[unit] for amount, unit in tokens))
+
+
+def _number_sum(text: str) -> float:
+    """A number, or the sum of a comma-separated list (one value per extruder)."""
+    values = [float(item) for item in text.split(",") if item.strip()]
+    if not values:
+        raise ValueError(f"not a number: {text!r}")
+    return math.fsum(values)
+
+
+_FOOTER_RE = re.compile(rb"^; ([a-z][a-z0-9 ()\[\]]*?) = ([^\r\n]*)$", re.MULTILINE)
+_Z_RE = re.compile(rb"^;Z:([-+0-9.eE]+)", re.MULTILINE)
+_LAYER_RE = re.compile(rb"^;LAYER_CHANGE\b", re.MULTILINE)
+_GENERATOR_RE = re.compile(rb"^; generated by (\S+ \S+)", re.MULTILINE)
+
+
+def parse_gcode_stats(data: bytes | mmap.mmap) -> dict[str, Any]:
+    """Statistics of a PrusaSlicer G-code: footer comments plus layers and height.
+
+    Returns ``print_time_s``, ``filament_mm``, ``filament_cm3``, ``filament_g`` (None when the
+    profile has no density), ``filament_cost`` (None without a cost), ``layers``, ``max_z_mm``,
+    ``has_supports`` and ``generator``. Raises ValueError when the footer is missing.
+    """
+    end = data.rfind(b"; prusaslicer_config = begin")
+    if end < 0:
+        end = len(data)
+    # The statistics block sits just before the embedded configuration.
+    start = max(0, data.rfind(b"\n; filament used [mm]", 0, end))
+    footer = {
+        key.decode(): value.decode("utf-8", "replace").strip()
+        for key, value in _FOOTER_RE.findall(data[start:end])
+    }
+    if "filament used [mm]" not in footer:
+        raise ValueError("no PrusaSlicer statistics at the end of the G-code")
+    time_text = footer.get("estimated printing time (normal mode)") or footer.get(
+        "estimated printing time (silent mode)"
+    )
+    if time_text is None:
+        raise ValueError("no estimated printing time in the G-code")
+    # Per-extruder lines; PrusaSlicer writes them only when the profile has a density / a cost
+    # (the "total ..." lines are then 0.00, which would read as a weightless part).
+    grams = footer.get("filament used [g]")
+    cost = footer.get("filament cost")
+    heights = [float(z) for z in _Z_RE.findall(data)]
+    generator = _GENERATOR_RE.search(data[:4096])
+    return {
+        "print_time_s": parse_duration(time_text),
+        "filament_mm": _number_sum(footer["filament used [mm]"]),
+        "filament_cm3": _number_sum(footer.get("filament used [cm3]", "0")),
+        "filament_g": _number_sum(grams) if grams else None,
+        "filament_cost": _number_sum(cost) if cost else None,
+        "layers": len(_LAYER_RE.findall(data)),
+        "max_z_mm": max(heights, default=0.0),
+        "has_supports": data.find(b";TYPE:Support material") >= 0,
+        "generator": generator.group(1).decode() if generator else "",
+    }
+
+
+# --- Slicing ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SliceResult:
+    """What PrusaSlicer measured for one part with one profile set."""
+
+    printer: str
+    material: str
+    print_time_s: float
+    filament_mm: float
+    filament_cm3: float
+    filament_g: float
+    filament_cost: float | None
+    layers: int
+    max_z_mm: float
+    has_supports: bool
+    size_mm: tuple[float, float, float]
+    rotated_deg: float
+    slicer: str
+    wall_time_s: float
+
+    def measured(self) -> dict[str, float]:
+        """The values the FDM cost model takes as ``Job.measured``."""
+        return {"print_time_s": self.print_time_s, "material_g": self.filament_g}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "printer": self.printer,
+            "material": self.material,
+            "print_time_s": self.print_time_s,
+            "filament_mm": self.filament_mm,
+            "filament_cm3": self.filament_cm3,
+            "filament_g": self.filament_g,
+            "filament_cost": self.filament_cost,
+            "layers": self.layers,
+            "max_z_mm": self.max_z_mm,
+            "has_supports": self.has_supports,
+            "size_mm": list(self.size_mm),
+            "rotated_deg": self.rotated_deg,
+            "slicer": self.slicer,
+            "wall_time_s": self.wall_time_s,
+        }
+
+
+def slice_part(
+    mesh_path: str | os.PathLike,
+    printer: str = DEFAULT_PRINTER,
+    material: str = DEFAULT_MATERIAL,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    scale: float = 1.0,
+    memory_bytes: int | None = DEFAULT_MEMORY_BYTES,
+    executable: str | None = None,
+    tmp_dir: str | os.PathLike | None = None,
+    gcode_out: str | os.PathLike | None = None,
+) -> SliceResult:
+    """Slices a part (STL, OBJ, 3MF, AMF, in millimetres) on ``printer`` in ``material``.
+
+    The part is sliced in the orientation given (the caller chose it), turned a quarter turn
+    about Z only if that is what makes it fit, centred on the bed and dropped onto it. ``scale``
+    multiplies coordinates (e.g. 25.4 for a file known to be in inches). ``timeout_s`` bounds
+    the whole call; ``memory_bytes`` the slicer's address space (None: no limit). ``overrides``
+    are PrusaSlicer options applied over the profile set (see ``load_profile``); unknown
+    options raise ValueError instead of being silently ignored as PrusaSlicer would.
+    ``executable`` replaces ``prusa-slicer`` (name or path); ``tmp_dir`` is where the temporary
+    working directory is made (default: the system's); ``gcode_out``, when given, is where the
+    G-code is kept (odm_machine_link sends it to the printer).
+
+    Raises ``SlicerError`` subclasses for what the customer or operator must act on, ValueError
+    for bad arguments (unknown profile, invalid override) and FileNotFoundError for a missing
+    mesh file.
+    """
+    started = time.monotonic()
+    deadline = started + timeout_s
+    source = Path(mesh_path).resolve()
+    if not source.is_file():
+        raise FileNotFoundError(f"no mesh file at {source}")
+    if not (isinstance(scale, int | float) and math.isfinite(scale) and scale > 0):
+        raise ValueError(f"scale must be a positive number, got {scale!r}")
+    if timeout_s <= 0:
+        raise ValueError(f"timeout_s must be positive, got {timeout_s!r}")
+    config = load_profile(printer, material, overrides)
+    binary = shutil.which(executable or SLICER_EXECUTABLE)
+    if binary is None:
+        raise SlicerUnavailableError(
+            "Precise FDM estimates are unavailable: PrusaSlicer is not installed on the server.",
+            detail=f"{executable or SLICER_EXECUTABLE!r} not found on PATH",
+        )
+
+    workdir = Path(tempfile.mkdtemp(prefix="odm-slice-", dir=tmp_dir))
+    try:
+        base = [binary, "--loglevel", "1", "--datadir", str(workdir / "datadir")]
+        limits = {
+            "workdir": workdir,
+            "deadline": deadline,
+            "memory_bytes": memory_bytes,
+            "timeout_s": timeout_s,
+        }
+        # Every option is written, so that a 3MF's embedded configuration cannot change ours.
+        defaults = _slicer_defaults(base, **limits)
+        unknown = sorted(set(config) - set(defaults) - _PRESET_NAME_KEYS)
+        if unknown:
+            # PrusaSlicer would silently ignore them: a typo must not go unnoticed.
+            raise ValueError(f"unknown PrusaSlicer option(s): {', '.join(unknown)}")
+        complete = {**defaults, **config}
+        settings = workdir / "profile.ini"
+        settings.write_text(
+            "".join(f"{key} = {value}\n" for key, value in complete.items()), encoding="utf-8"
+        )
+        common = [*base, "--load", str(settings)]
+        if scale != 1:
+            common += ["--scale", repr(float(scale))]
+
+        info = _run("info", [*common, "--info", str(source)], **limits)
+        size = _object_size(info)
+        rotation = _placement(size, config)
+
+        min_x, min_y, max_x, max_y = bed_bounds(config)
+        center = f"{(min_x + max_x) / 2:g},{(min_y + max_y) / 2:g}"
+        gcode = workdir / "part.gcode"
+        command = list(common)
+        if rotation:
+            command += ["--rotate", f"{rotation:g}"]
+        command += ["--center", center, "--ensure-on-bed", "--export-gcode", "-o", str(gcode)]
+        output = _run("slice", [*command, str(source)], **limits)
+        stats = _read_stats(gcode, output)
+        if gcode_out is not None:
+            shutil.copyfile(gcode, gcode_out)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    if stats["layers"] == 0 or stats["filament_mm"] <= 0:
+        raise EmptySliceError(
+            "The slicer produced no toolpaths: the part is too small or its walls too thin "
+            "for a 0.4 mm nozzle.",
+            detail=output,
+        )
+    grams = stats["filament_g"]
+    if grams is None:
+        grams = stats["filament_cm3"] * float(config.get("filament_density") or 0)
+    if rotation:
+        size = (size[1], size[0], size[2])
+    return SliceResult(
+        printer=printer.upper(),
+        material=material.upper(),
+        print_time_s=stats["print_time_s"],
+        filament_mm=stats["filament_mm"],
+        filament_cm3=stats["filament_cm3"],
+        filament_g=grams,
+        filament_cost=stats["filament_cost"],
+        layers=stats["layers"],
+        max_z_mm=stats["max_z_mm"],
+        has_supports=stats["has_supports"],
+        size_mm=size,
+        rotated_deg=rotation,
+        slicer=stats["generator"],
+        wall_time_s=time.monotonic() - started,
+    )
+
+
+# Preset names: valid options that ``--save`` of an empty configuration does not list.
+_PRESET_NAME_KEYS = frozenset({"print_settings_id", "printer_settings_id", "filament_settings_id"})
+# PrusaSlicer's own defaults for every option, per executable (path, mtime).
+_DEFAULTS: dict[tuple[str, int], dict[str, str]] = {}
+
+
+def _slicer_defaults(base: list[str], **limits: Any) -> dict[str, str]:
+    """Every FFF option with PrusaSlicer's default value (``--save`` of an empty config)."""
+    key = (base[0], os.stat(base[0]).st_mtime_ns)
+    if key not in _DEFAULTS:
+        target = limits["workdir"] / "defaults.ini"
+        _run("defaults", [*base, "--save", str(target)], **limits)
+        try:
+            _DEFAULTS[key] = read_ini(target)
+        except (OSError, ValueError) as exc:
+            raise SlicerError(
+                "The slicer's configuration could not be read; please use the instant estimate.",
+                detail=str(exc),
+            ) from exc
+    return _DEFAULTS[key]
+
+
+def _run(
+    name: str,
+    command: list[str],
+    *,
+    workdir: Path,
+    deadline: float,
+    memory_bytes: int | None,
+    timeout_s: float,
+) -> str:
+    """Runs the slicer; returns its output or raises the matching SlicerError."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise _timeout(timeout_s)
+    log_path = workdir / f"{name}.log"
+    # The address-space limit is set by a tiny shell in the child: preexec_fn is not safe in a
+    # threaded server (Odoo), the shell's ulimit is.
+    wrapped = ["/bin/sh", "-c", 'ulimit -v "$1" || exit 126; shift; exec "$@"', "odm-slicer"]
+    limit = "unlimited" if memory_bytes is None else str(max(memory_bytes // 1024, 1))
+    wrapped += [limit, *command]
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(LC_ALL="C", HOME=str(workdir))
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            wrapped,
+            cwd=workdir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            returncode = process.wait(timeout=remaining)
+        except subprocess.TimeoutExpired:
+            raise _timeout(timeout_s) from None
+        finally:
+            if process.returncode is None:
+                _kill_group(process)
+    output = _clean_output(log_path.read_bytes()[-65536:].decode("utf-8", "replace"))
+    if returncode != 0:
+        if "composite configation is not valid" in output or "configuration is not valid" in output:
+            # Our profile plus the overrides: a setup mistake, not the customer's.
+            raise ValueError(f"invalid slicer configuration: {output.splitlines()[-1]}")
+        raise _classify_failure(returncode, output)
+    return output
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    """Kills whatever is left of the slicer's process group and reaps the slicer."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _timeout(timeout_s: float) -> SlicerTimeoutError:
+    return SlicerTimeoutError(
+        f"Slicing took longer than {timeout_s:g} s; the part is too complex for a precise "
+        f"estimate, please use the instant estimate.",
+    )
+
+
+def _clean_output(text: str) -> str:
+    """The slicer's output without timestamps and progress lines."""
+    lines = []
+    for raw in text.splitlines():
+        line = _LOG_PREFIX_RE.sub("", raw).strip()
+        if line and not re.match(r"^\d+ => ", line) and line != "Initializing StaticPrintConfigs":
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def _classify_failure(returncode: int, output: str) -> SlicerError:
+    lowered = output.lower()
+    if returncode in (126, 127) and ("not found" in lowered or "permission denied" in lowered):
+        return SlicerUnavailableError(
+            "Precise FDM estimates are unavailable: PrusaSlicer could not be started.",
+            detail=output,
+        )
+    if any(sign in lowered for sign in _MEMORY_SIGNS):
+        return SlicerMemoryError(
+            "Slicing this part needs more memory than allowed; please use the instant estimate.",
+            detail=output,
+        )
+    if "loading of a model file failed" in lowered or "empty file" in lowered:
+        return MeshRefusedError(
+            "The slicer could not read this mesh (it may be empty, damaged or not a closed "
+            "solid); please repair or re-export it.",
+            detail=output,
+        )
+    if any(sign in lowered for sign in _EMPTY_SIGNS):
+        return EmptySliceError(
+            "The slicer produced no toolpaths: the part is too small or its walls too thin "
+            "for a 0.4 mm nozzle.",
+            detail=output,
+        )
+    return SlicerError(
+        "The slicer failed on this part; please use the instant estimate or contact us.",
+        detail=output or f"exit status {returncode}",
+    )
+
+
+def _object_size(info: str) -> tuple[float, float, float]:
+    """The largest size along each axis over the objects ``--info`` describes."""
+    sizes: dict[str, float] = {}
+    for line in info.splitlines():
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if sep and key in ("size_x", "size_y", "size_z"):
+            sizes[key] = max(sizes.get(key, 0.0), float(value))
+    if len(sizes) != 3:
+        raise MeshRefusedError(
+            "The slicer found no solid object in this file; please repair or re-export it.",
+            detail=info,
+        )
+    return sizes["size_x"], sizes["size_y"], sizes["size_z"]
+
+
+def _placement(size: tuple[float, float, float], config: Mapping[str, str]) -> float:
+    """Rotation about Z (0 or 90 degrees) that fits the part on the bed; raises if none does."""
+    min_x, min_y, max_x, max_y = bed_bounds(config)
+    bed_x, bed_y = max_x - min_x, max_y - min_y
+    height = float(config.get("max_print_height") or math.inf)
+    x, y, z = size
+    if z <= height:
+        if x <= bed_x and y <= bed_y:
+            return 0.0
+        if y <= bed_x and x <= bed_y:
+            return 90.0
+    name = config.get("printer_settings_id", "").strip('"') or "printer"
+    raise PartTooLargeError(
+        f"The part ({x:.1f} x {y:.1f} x {z:.1f} mm) does not fit the build volume of the "
+        f"{name} ({bed_x:g} x {bed_y:g} x {height:g} mm).",
+    )
+
+
+def _read_stats(gcode: Path, output: str) -> dict[str, Any]:
+    if not gcode.is_file() or gcode.stat().st_size == 0:
+        raise EmptySliceError(
+            "The slicer produced no toolpaths: the part is too small or its walls too thin "
+            "for a 0.4 mm nozzle.",
+            detail=output,
+        )
+    with (
+        open(gcode, "rb") as handle,
+        mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data,
+    ):
+        try:
+            return parse_gcode_stats(data)
+        except ValueError as exc:
+            raise SlicerError(
+                "The slicer's output could not be read; please use the instant estimate.",
+                detail=f"{exc}\n{output}",
+            ) from exc
+
+
+# --- Calibration of the instant estimate ------------------------------------------------------
+
+# Normal quantile of the default two-sided 90 % band, and MAD -> standard deviation.
+_MAD_TO_SIGMA = 1.4826
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A multiplicative correction of one instant quantity (time, grams) against the slicer.
+
+    ``factor`` is the median of slicer / instant over the calibration parts (a median of log
+    ratios, so one odd part does not drag it). ``mdape`` is the median absolute percentage error
+    left after the correction (the typical error, as a fraction). ``band`` is the relative
+    half-width, in log space, of the interval that should hold ``coverage`` of parts: from the
+    robust standard deviation of the log residuals, widened for the number of samples, and never
+    narrower than ``min_band``.
+    """
+
+    quantity: str
+    factor: float
+    mdape: float
+    log_sigma: float
+    band: float
+    coverage: float
+    samples: int
+    ignored: int = 0
+
+    def apply(self, estimate: float) -> tuple[float, float, float]:
+        """(corrected value, low, high) for an instant estimate."""
+        value = estimate * self.factor
+        spread = math.exp(self.band)
+        return value, value / spread, value * spread
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": 1,
+            "quantity": self.quantity,
+            "factor": self.factor,
+            "mdape": self.mdape,
+            "log_sigma": self.log_sigma,
+            "band": self.band,
+            "coverage": self.coverage,
+            "samples": self.samples,
+            "ignored": self.ignored,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Calibration":
+        if data.get("version") != 1:
+            raise ValueError(f"unsupported calibration version {data.get('version')!r}")
+        try:
+            calibration = cls(
+                quantity=str(data["quantity"]),
+                factor=float(data["factor"]),
+                mdape=float(data["mdape"]),
+                log_sigma=float(data["log_sigma"]),
+                band=float(data["band"]),
+                coverage=float(data["coverage"]),
+                samples=int(data["samples"]),
+                ignored=int(data.get("ignored", 0)),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"invalid calibration data: {exc}") from exc
+        numbers = (calibration.factor, calibration.band, calibration.mdape, calibration.log_sigma)
+        if not all(math.isfinite(n) for n in numbers) or calibration.factor <= 0:
+            raise ValueError("invalid calibration data: non-finite or non-positive factor")
+        if calibration.band < 0 or calibration.samples < 1:
+            raise ValueError("invalid calibration data: negative band or no samples")
+        return calibration
+
+
+def fit_calibration(
+    pairs: Iterable[tuple[float, float]],
+    *,
+    quantity: str = "",
+    coverage: float = 0.9,
+    min_band: float = 0.02,
+) -> Calibration:
+    """Fits ``slicer ≈ factor * instant`` on (instant_estimate, slicer_value) pairs.
+
+    Pairs with a non-positive or non-finite member (a failed slice, a zero estimate) are
+    ignored and counted. Raises ValueError when no usable pair is left.
+    """
+    if not 0 < coverage < 1:
+        raise ValueError(f"coverage must be between 0 and 1, got {coverage!r}")
+    logs, ignored = [], 0
+    for pair in pairs:
+        estimate, measured = (float(value) for value in pair)
+        usable = math.isfinite(estimate) and math.isfinite(measured)
+        if usable and estimate > 0 and measured > 0:
+            logs.append(math.log(measured / estimate))
+        else:
+            ignored += 1
+    if not logs:
+        raise ValueError(f"no usable (estimate, slicer value) pair to calibrate {quantity!r}")
+    centre = statistics.median(logs)
+    residuals = [value - centre for value in logs]
+    mdape = statistics.median(abs(math.exp(r) - 1) for r in residuals)
+    sigma = _MAD_TO_SIGMA * statistics.median(abs(r) for r in residuals)
+    z = statistics.NormalDist().inv_cdf(0.5 + coverage / 2)
+    # A new part's error includes the uncertainty of the fitted factor itself.
+    band = max(z * sigma * math.sqrt(1 + 1 / len(logs)), math.log1p(min_band))
+    return Calibration(
+        quantity=quantity,
+        factor=math.exp(centre),
+        mdape=mdape,
+        log_sigma=sigma,
+        band=band,
+        coverage=coverage,
+        samples=len(logs),
+        ignored=ignored,
+    )
+
+
+def fit_calibrations(
+    pairs_by_quantity: Mapping[str, Iterable[tuple[float, float]]], **options: Any
+) -> dict[str, Calibration]:
+    """One calibration per quantity, e.g. ``{"print_time_s": [...], "material_g": [...]}``."""
+    return {
+        quantity: fit_calibration(pairs, quantity=quantity, **options)
+        for quantity, pairs in pairs_by_quantity.items()
+    }
