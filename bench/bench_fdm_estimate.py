@@ -27,6 +27,7 @@ from odm_engine.mesh.geometry import analyse  # noqa: E402
 from odm_engine.mesh.loaders import load_part  # noqa: E402
 from odm_engine.pricing.quote import quote_part  # noqa: E402
 from odm_engine.slicing import slicer  # noqa: E402
+from odm_engine.slicing.calibration import fit_calibration  # noqa: E402
 from odm_engine.slicing.precise import slice_as_estimated  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "corpus" / "meshes"
@@ -78,7 +79,7 @@ def leave_one_out(rows, estimate_key, slicer_key):
     corrected = []
     for index, row in enumerate(rows):
         others = [(r[estimate_key], r[slicer_key]) for i, r in enumerate(rows) if i != index]
-        calibration = slicer.fit_calibration(others, quantity=estimate_key)
+        calibration = fit_calibration(others, quantity=estimate_key)
         corrected.append(calibration.apply(row[estimate_key])[0])
     return corrected
 

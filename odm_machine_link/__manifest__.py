@@ -3,12 +3,25 @@
 {
     "name": "ODM Machine Link",
     "summary": "Dispatch work orders to real machines and bring their status back",
-    "version": "18.0.1.1.0",
+    "version": "18.0.2.0.0",
     "category": "Manufacturing/On-Demand Manufacturing",
     "website": "https://github.com/odm-for-odoo/odm",
     "author": "ODM for Odoo contributors",
     "license": "LGPL-3",
     "depends": ["odm_mrp", "maintenance", "queue_job"],
+    "external_dependencies": {
+        "python": [
+            "odm-engine>=18.0.2",
+            "asyncua",
+            "cadquery-ocp-novtk",
+            "numpy",
+            "paho-mqtt",
+            "psycopg2",
+            "requests",
+            "urllib3",
+        ],
+        "bin": ["prusa-slicer"],
+    },
     "data": [
         "security/odm_machine_link_security.xml",
         "security/ir.model.access.csv",

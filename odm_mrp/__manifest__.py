@@ -3,12 +3,23 @@
 {
     "name": "ODM Manufacturing",
     "summary": "Make-to-order production of quoted parts, scheduled on real machine capacity",
-    "version": "18.0.1.0.0",
+    "version": "18.0.2.0.0",
     "category": "Manufacturing/On-Demand Manufacturing",
     "website": "https://github.com/odm-for-odoo/odm",
     "author": "ODM for Odoo contributors",
     "license": "LGPL-3",
     "depends": ["odm_quote", "mrp", "sale_mrp", "purchase_stock", "web_timeline"],
+    "external_dependencies": {
+        "python": [
+            "odm-engine>=18.0.2",
+            "cadquery-ocp-novtk",
+            "MarkupSafe",
+            "numpy",
+            "ortools",
+            "pytz",
+            "scipy",
+        ],
+    },
     "data": [
         "security/odm_mrp_security.xml",
         "security/ir.model.access.csv",

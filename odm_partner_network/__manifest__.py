@@ -3,12 +3,24 @@
 {
     "name": "ODM Partner Network",
     "summary": "Share capacity with partner manufacturers and route work to the best one",
-    "version": "18.0.1.1.0",
+    "version": "18.0.2.0.0",
     "category": "Manufacturing/On-Demand Manufacturing",
     "website": "https://github.com/odm-for-odoo/odm",
     "author": "ODM for Odoo contributors",
     "license": "LGPL-3",
     "depends": ["odm_mrp", "mrp_subcontracting", "purchase"],
+    "external_dependencies": {
+        "python": [
+            "odm-engine>=18.0.2",
+            "cadquery-ocp-novtk",
+            "MarkupSafe",
+            "numpy",
+            "Pillow",
+            "psycopg2",
+            "requests",
+            "scipy",
+        ],
+    },
     "data": [
         "security/odm_partner_network_security.xml",
         "security/ir.model.access.csv",
@@ -21,6 +33,7 @@
         "views/odm_partner_agreement_views.xml",
         "views/res_partner_views.xml",
         "views/mrp_production_views.xml",
+        "views/sale_order_views.xml",
         "views/res_config_settings_views.xml",
         "wizards/odm_make_or_buy_wizard_views.xml",
         "views/odm_partner_network_menus.xml",

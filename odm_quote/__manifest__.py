@@ -3,14 +3,24 @@
 {
     "name": "ODM Quote",
     "summary": "Instant, explained quotes for 3D parts: price, lead time and manufacturability",
-    "version": "18.0.1.0.0",
+    "version": "18.0.2.0.0",
     "category": "Manufacturing/On-Demand Manufacturing",
     "website": "https://github.com/odm-for-odoo/odm",
     "author": "ODM for Odoo contributors",
     "license": "LGPL-3",
     "application": True,
     "depends": ["sale_management", "portal", "mail", "queue_job"],
-    "external_dependencies": {"python": ["numpy", "scipy", "trimesh"]},
+    "external_dependencies": {
+        "python": [
+            "odm-engine>=18.0.2",
+            "cadquery-ocp-novtk",
+            "numpy",
+            "Pillow",
+            "scipy",
+            "Werkzeug",
+        ],
+        "bin": ["prusa-slicer"],
+    },
     "data": [
         "security/odm_quote_security.xml",
         "security/ir.model.access.csv",

@@ -20,6 +20,7 @@ import trimesh
 from odm_engine.mesh.errors import MeshError
 from odm_engine.pricing.defaults import default_config
 from odm_engine.slicing import slicer
+from odm_engine.slicing.calibration import Calibration, fit_calibration, fit_calibrations
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO.parent / "shared" / "corpus" / "meshes"
@@ -445,7 +446,7 @@ def _write_3mf_with_config(path: Path, mesh, config: dict) -> None:
 
 def test_calibration_recovers_an_exact_factor():
     pairs = [(estimate, 1.25 * estimate) for estimate in (60.0, 600.0, 3600.0, 7200.0)]
-    calibration = slicer.fit_calibration(pairs, quantity="print_time_s", min_band=0.02)
+    calibration = fit_calibration(pairs, quantity="print_time_s", min_band=0.02)
     assert calibration.factor == pytest.approx(1.25)
     assert calibration.mdape == pytest.approx(0.0, abs=1e-12)
     assert calibration.samples == 4 and calibration.ignored == 0
@@ -457,7 +458,7 @@ def test_calibration_recovers_an_exact_factor():
 
 def test_calibration_is_robust_to_an_outlier():
     pairs = [(100.0, 90.0), (200.0, 180.0), (50.0, 45.0), (400.0, 360.0), (10.0, 100.0)]
-    calibration = slicer.fit_calibration(pairs)
+    calibration = fit_calibration(pairs)
     assert calibration.factor == pytest.approx(0.9)  # the 10x part does not move the median
     assert calibration.mdape == pytest.approx(0.0, abs=1e-12)
 
@@ -466,7 +467,7 @@ def test_calibration_spread_matches_lognormal_scatter():
     rng = random.Random(7)
     sigma = 0.10
     pairs = [(e, 0.8 * e * math.exp(rng.gauss(0, sigma))) for e in range(100, 2100, 5)]
-    calibration = slicer.fit_calibration(pairs, coverage=0.9)
+    calibration = fit_calibration(pairs, coverage=0.9)
     assert calibration.factor == pytest.approx(0.8, rel=0.02)
     assert calibration.log_sigma == pytest.approx(sigma, rel=0.15)
     # Median |relative error| of a lognormal with sigma 0.1 is about 0.6745 * sigma.
@@ -481,17 +482,17 @@ def test_calibration_spread_matches_lognormal_scatter():
 
 
 def test_calibration_ignores_unusable_pairs_and_needs_one():
-    calibration = slicer.fit_calibration([(100, 120), (0, 50), (100, 0), (float("nan"), 1)])
+    calibration = fit_calibration([(100, 120), (0, 50), (100, 0), (float("nan"), 1)])
     assert calibration.samples == 1 and calibration.ignored == 3
     assert calibration.factor == pytest.approx(1.2)
     with pytest.raises(ValueError, match="no usable"):
-        slicer.fit_calibration([(0, 1), (-5, 3)])
+        fit_calibration([(0, 1), (-5, 3)])
     with pytest.raises(ValueError, match="coverage"):
-        slicer.fit_calibration([(1, 1)], coverage=1.0)
+        fit_calibration([(1, 1)], coverage=1.0)
 
 
 def test_calibration_round_trips_through_json():
-    calibrations = slicer.fit_calibrations(
+    calibrations = fit_calibrations(
         {
             "print_time_s": [(1000, 1100), (2000, 2300), (500, 520)],
             "material_g": [(10, 11), (20, 21.5)],
@@ -500,7 +501,7 @@ def test_calibration_round_trips_through_json():
     assert set(calibrations) == {"print_time_s", "material_g"}
     for quantity, calibration in calibrations.items():
         stored = json.loads(json.dumps(calibration.to_dict()))
-        restored = slicer.Calibration.from_dict(stored)
+        restored = Calibration.from_dict(stored)
         assert restored == calibration and restored.quantity == quantity
         assert restored.apply(123.0) == calibration.apply(123.0)
 
@@ -510,7 +511,7 @@ def test_calibration_round_trips_through_json():
     [{"version": 2}, {"factor": -1.0}, {"band": -0.1}, {"samples": 0}, {"factor": "x"}],
 )
 def test_calibration_from_dict_refuses_bad_data(change):
-    data = slicer.fit_calibration([(1, 2), (2, 4)]).to_dict()
+    data = fit_calibration([(1, 2), (2, 4)]).to_dict()
     data.update(change)
     with pytest.raises(ValueError):
-        slicer.Calibration.from_dict(data)
+        Calibration.from_dict(data)

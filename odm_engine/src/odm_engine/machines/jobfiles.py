@@ -1,15 +1,16 @@
 """The file a machine runs for one job, named after the job's tag so the machine echoes it.
 
-FDM parts are sliced with odm_quote's PrusaSlicer runner (``slicer.slice_part``) and the
-machine's own printer and material profiles, in the orientation the quote chose. A build job's
-parts become one plate: each part turned as quoted, turned again and moved where the build job
-layout put it, merged into one mesh and sliced once. CNC jobs carry the NC program attached to
-the work order unchanged.
+FDM jobs are plates sliced with the engine's PrusaSlicer runner (``slicer.slice_part``) and the
+machine's own printer and material profiles: each copy of a part turned as the quote chose,
+turned again and moved where the layout put it (a build job's layout, or ``copies_on_plate``
+for the copies of one work order), written as one object per copy and sliced once, so the
+G-code makes exactly the copies the job counts. CNC jobs carry the NC program attached to the
+work order unchanged.
 """
 
-import dataclasses
 import math
 import tempfile
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +20,26 @@ import numpy as np
 
 from odm_engine.machines.connectors.base import JobFile
 from odm_engine.mesh.loaders import Part
-from odm_engine.slicing import precise, slicer
+from odm_engine.packing import nesting
+from odm_engine.slicing import slicer
 
 # Standard filament; PrusaSlicer's profiles and every machine we link use it.
 FILAMENT_DIAMETER_MM = 1.75
-_IDENTITY = np.eye(3).tolist()
+_3MF_CORE = "http://schemas.microsoft.com/3dmanufacturing/core/2015/02"
+_3MF_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8"?><Types xmlns='
+    '"http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" '
+    'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="model" '
+    'ContentType="application/vnd.ms-package.3dmanufacturing-3dmodel+xml"/></Types>'
+)
+_3MF_RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns='
+    '"http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Target="/3D/3dmodel.model" Id="rel0" '
+    'Type="http://schemas.microsoft.com/3dmanufacturing/2013/01/3dmodel"/></Relationships>'
+)
 
 
 @dataclass(frozen=True)
@@ -59,59 +75,75 @@ def nc_job(tag: str, program_name: str, content: bytes) -> JobFile:
     return JobFile(tag=tag, name=f"{tag}{suffix}", content=content, kind="nc")
 
 
-def slice_job(
-    tag: str,
-    part: Part,
-    rotation: Sequence[Sequence[float]],
-    printer: str,
-    material: str,
-    **options: Any,
-) -> SlicedJob:
-    """Slices one part in the quote's orientation with the machine's profiles."""
-    with tempfile.TemporaryDirectory(prefix="odm-job-") as workdir:
-        mesh = precise.write_oriented_stl(part, rotation, Path(workdir) / f"{tag}.stl")
-        return _slice(tag, mesh, printer, material, options)
-
-
 def slice_plate(
     tag: str, pieces: Sequence[PlatePiece], printer: str, material: str, **options: Any
 ) -> SlicedJob:
-    """Slices a build job's pieces as one plate, laid out as the build job placed them."""
+    """Slices pieces as one plate, each where the layout placed it and each its own object in
+    the G-code (labelled ``; printing object copy N``, so an operator can cancel one copy on
+    the machine and the file can be checked for what it makes)."""
     if not pieces:
         raise ValueError("a plate needs at least one part")
     with tempfile.TemporaryDirectory(prefix="odm-plate-") as workdir:
-        merged = plate_part(pieces)
-        mesh = precise.write_oriented_stl(merged, _IDENTITY, Path(workdir) / f"{tag}.stl")
-        return _slice(tag, mesh, printer, material, options)
+        plate = write_plate_3mf(pieces, Path(workdir) / f"{tag}.3mf")
+        overrides = {"gcode_label_objects": 1, **options.pop("overrides", {})}
+        return _slice(tag, plate, printer, material, dict(options, overrides=overrides))
 
 
-def plate_part(pieces: Sequence[PlatePiece]) -> Part:
-    """One mesh holding every piece where the layout put it, each standing on z = 0."""
-    vertices, faces, offset = [], [], 0
-    for piece in pieces:
-        turned = piece.part.vertices @ np.asarray(piece.rotation, dtype=float).T
-        angle = math.radians(piece.rotation_deg)
-        spin = np.array(
-            [
-                [math.cos(angle), -math.sin(angle), 0],
-                [math.sin(angle), math.cos(angle), 0],
-                [0, 0, 1],
-            ]
-        )
-        placed = turned @ spin.T
-        target = np.asarray(piece.outline, dtype=float).min(axis=0)
-        placed[:, :2] += target - placed[:, :2].min(axis=0)
-        placed[:, 2] -= placed[:, 2].min()
-        vertices.append(placed)
-        faces.append(piece.part.faces + offset)
-        offset += len(placed)
-    return dataclasses.replace(
-        pieces[0].part,
-        vertices=np.vstack(vertices),
-        faces=np.vstack(faces),
-        filename="plate.stl",
-        objects=len(pieces),
+def copies_on_plate(
+    outline: Sequence[Sequence[float]], copies: int, plate: nesting.Plate
+) -> list[nesting.Placement]:
+    """Where the first plate holds as many of ``copies`` copies of one footprint as fit (the
+    same bottom-left nesting build jobs use): the rest make further runs."""
+    result = nesting.nest([nesting.NestItem("part", outline, copies)], plate)
+    if not result.plates:
+        reason = result.unfitted[0].reason if result.unfitted else "nothing to place"
+        raise nesting.PackingError(reason)
+    return result.plates[0].placements
+
+
+def place(piece: PlatePiece) -> np.ndarray:
+    """The piece's vertices where the layout put it, standing on z = 0."""
+    turned = piece.part.vertices @ np.asarray(piece.rotation, dtype=float).T
+    angle = math.radians(piece.rotation_deg)
+    spin = np.array(
+        [
+            [math.cos(angle), -math.sin(angle), 0],
+            [math.sin(angle), math.cos(angle), 0],
+            [0, 0, 1],
+        ]
     )
+    placed = turned @ spin.T
+    target = np.asarray(piece.outline, dtype=float).min(axis=0)
+    placed[:, :2] += target - placed[:, :2].min(axis=0)
+    placed[:, 2] -= placed[:, 2].min()
+    return placed
+
+
+def write_plate_3mf(pieces: Sequence[PlatePiece], path: Path) -> Path:
+    """A 3MF holding one object per piece (``copy 1``, ``copy 2``...), placed, in millimetres."""
+    objects, items = [], []
+    for number, piece in enumerate(pieces, start=1):
+        vertices = "".join(
+            f'<vertex x="{x:.5f}" y="{y:.5f}" z="{z:.5f}"/>' for x, y, z in place(piece)
+        )
+        triangles = "".join(
+            f'<triangle v1="{a}" v2="{b}" v3="{c}"/>' for a, b, c in piece.part.faces.tolist()
+        )
+        objects.append(
+            f'<object id="{number}" name="copy {number}" type="model"><mesh>'
+            f"<vertices>{vertices}</vertices><triangles>{triangles}</triangles></mesh></object>"
+        )
+        items.append(f'<item objectid="{number}"/>')
+    model = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<model unit="millimeter" xmlns="{_3MF_CORE}"><resources>{"".join(objects)}'
+        f"</resources><build>{''.join(items)}</build></model>"
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", _3MF_CONTENT_TYPES)
+        archive.writestr("_rels/.rels", _3MF_RELS)
+        archive.writestr("3D/3dmodel.model", model)
+    return path
 
 
 def filament_grams(length_mm: float, density_g_cm3: float) -> float:
@@ -124,7 +156,9 @@ def _slice(
     tag: str, mesh: Path, printer: str, material: str, options: Mapping[str, Any]
 ) -> SlicedJob:
     gcode = mesh.with_suffix(".gcode")
-    result = slicer.slice_part(mesh, printer=printer, material=material, gcode_out=gcode, **options)
+    result = slicer.slice_part(
+        mesh, printer=printer, material=material, gcode_out=gcode, keep_layout=True, **options
+    )
     return SlicedJob(
         file=JobFile(tag=tag, name=gcode_name(tag), content=gcode.read_bytes(), kind="gcode"),
         print_time_s=result.print_time_s,

@@ -21,6 +21,10 @@ UNSAFE_XML = "unsafe_xml"
 CAD_UNAVAILABLE = "cad_unavailable"
 CAD_FAILED = "cad_failed"
 CAD_TIMEOUT = "cad_timeout"
+TOO_MANY_FILES = "too_many_files"
+TIME_LIMIT = "time_limit"
+MEMORY_LIMIT = "memory_limit"
+ANALYSIS_FAILED = "analysis_failed"
 
 CODES = frozenset(
     {
@@ -40,6 +44,10 @@ CODES = frozenset(
         CAD_UNAVAILABLE,
         CAD_FAILED,
         CAD_TIMEOUT,
+        TOO_MANY_FILES,
+        TIME_LIMIT,
+        MEMORY_LIMIT,
+        ANALYSIS_FAILED,
     }
 )
 
@@ -55,8 +63,9 @@ class MeshError(ValueError):
         self.message = message
 
     def to_dict(self) -> dict:
+        """Plain data, as the bounded analysis child sends a refusal back (no pickle)."""
         return {"code": self.code, "message": self.message}
 
-    def __reduce__(self):
-        # Keeps the code when the error crosses a process boundary (isolated CAD import).
-        return (MeshError, (self.code, self.message))
+    @classmethod
+    def from_dict(cls, data: dict) -> "MeshError":
+        return cls(data["code"], data["message"])

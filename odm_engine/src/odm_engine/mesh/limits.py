@@ -4,7 +4,7 @@ Every reader checks sizes announced by the file (headers, archive directories, e
 against these limits *before* allocating, and streams with a cap where a file could lie.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from odm_engine.mesh import errors
 from odm_engine.mesh.errors import MeshError
@@ -16,20 +16,50 @@ class Limits:
 
     max_file_bytes: int = 256 * 2**20
     max_triangles: int = 4_000_000
-    # Archives (3MF): total bytes we agree to inflate, and the deflate ratio above which a
-    # member larger than ``ratio_check_above_bytes`` is treated as a bomb.
+    # Placements of meshes through glTF nodes or 3MF components and build items, counted
+    # before any is expanded (an instancing graph can describe 2^40 paths in 1 KB).
+    max_instances: int = 100_000
+    # Archives (.zip uploads and 3MF): total bytes one request may inflate, all archives
+    # together, and the deflate ratio above which a member, or a whole archive, is a bomb.
     max_uncompressed_bytes: int = 1024 * 2**20
     max_compression_ratio: float = 200.0
-    ratio_check_above_bytes: int = 2**20
     max_archive_members: int = 10_000
+    # Part files one request may hold once its .zip archives are counted (every channel).
+    max_files_per_request: int = 100
     # JSON / XML sizes inside a file (glTF header chunk, 3MF parts).
     max_json_bytes: int = 64 * 2**20
-    # CAD kernels (STEP/IGES) run in a child process with these bounds.
-    cad_timeout_s: float = 180.0
-    cad_memory_bytes: int = 8 * 2**30
+    # Each analysis (CAD kernels included) runs in a child process with these bounds: wall
+    # and CPU seconds, and address space.
+    analysis_timeout_s: float = 120.0
+    analysis_memory_bytes: int = 4 * 2**30
 
 
 DEFAULT_LIMITS = Limits()
+
+
+class InflationBudget:
+    """Bytes one request may still inflate, all its archives together (.zip uploads, 3MF).
+
+    A request opens one budget; every archive member read and every 3MF analysed is charged
+    to it, so a thousand small bombs cost as much as one big one.
+    """
+
+    def __init__(self, limits: Limits):
+        self.total = limits.max_uncompressed_bytes
+        self.remaining = self.total
+
+    def limits_for_next(self, limits: Limits) -> Limits:
+        """``limits`` with the archive cap lowered to what the request has left."""
+        return replace(limits, max_uncompressed_bytes=self.remaining)
+
+    def charge(self, nbytes: int) -> None:
+        if nbytes > self.remaining:
+            raise MeshError(
+                errors.ZIP_BOMB,
+                f"The upload inflates to more than the {self.total / 2**20:,.0f} MB one request "
+                f"may unpack.",
+            )
+        self.remaining -= nbytes
 
 
 def check_file_size(size: int, limits: Limits) -> None:
@@ -50,12 +80,25 @@ def check_triangle_count(count: int, limits: Limits) -> None:
         )
 
 
-def check_archive(members: list, limits: Limits, archive: str) -> None:
+def check_instances(count: int, triangles: int, limits: Limits, kind: str) -> None:
+    """Refuse an instancing graph by its counts, before any placement is expanded."""
+    if count > limits.max_instances:
+        raise MeshError(
+            errors.TOO_MANY_TRIANGLES,
+            f"The {kind} file places its meshes {count:,} times, more than the "
+            f"{limits.max_instances:,} an instant quote accepts.",
+        )
+    check_triangle_count(triangles, limits)
+
+
+def check_archive(members: list, limits: Limits, archive: str, archive_bytes: int) -> None:
     """Refuse a zip by its directory, before anything is inflated: too many members, too many
-    bytes once inflated, or a member deflated beyond belief. ``archive`` names it mid-sentence.
+    bytes once inflated, or a member (or the whole) deflated beyond belief. ``archive`` names
+    it mid-sentence.
 
     ``members`` are ``zipfile.ZipInfo`` entries; declared sizes can lie, so whoever inflates
-    them must still cap what it reads.
+    them must still cap what it reads. The whole archive is measured by its real size
+    ``archive_bytes``, which a directory lying about compressed sizes cannot change.
     """
     if len(members) > limits.max_archive_members:
         raise MeshError(
@@ -71,12 +114,16 @@ def check_archive(members: list, limits: Limits, archive: str) -> None:
         )
     for member in members:
         ratio = member.file_size / max(member.compress_size, 1)
-        if (
-            member.file_size > limits.ratio_check_above_bytes
-            and ratio > limits.max_compression_ratio
-        ):
+        if ratio > limits.max_compression_ratio:
             raise MeshError(
                 errors.ZIP_BOMB,
                 f"The file {member.filename!r} in {archive} claims a {ratio:,.0f}:1 compression "
                 f"ratio, a sign of a zip bomb.",
             )
+    ratio = declared / max(archive_bytes, 1)
+    if ratio > limits.max_compression_ratio:
+        raise MeshError(
+            errors.ZIP_BOMB,
+            f"The files in {archive} would inflate {ratio:,.0f} times its size, a sign of a zip "
+            f"bomb.",
+        )

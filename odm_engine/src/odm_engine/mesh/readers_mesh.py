@@ -16,7 +16,7 @@ import numpy as np
 
 from odm_engine.mesh import errors
 from odm_engine.mesh.errors import MeshError
-from odm_engine.mesh.limits import Limits, check_triangle_count
+from odm_engine.mesh.limits import Limits, check_instances, check_triangle_count
 
 
 @dataclass
@@ -442,6 +442,14 @@ _UNSUPPORTED_EXTENSIONS = (
     "KHR_mesh_quantization",
 )
 _TRIANGLES, _STRIP, _FAN = 4, 5, 6
+_MAX_NODE_DEPTH = 64
+
+
+@dataclass(frozen=True)
+class SubtreeCounts:
+    placements: int
+    triangles: int
+    height: int
 
 
 def looks_like_glb(data: bytes) -> bool:
@@ -504,7 +512,7 @@ def read_gltf_document(document: dict, binary_chunk: bytes | None, limits: Limit
     try:
         reader = GltfReader(document, binary_chunk, limits)
         return reader.read()
-    except (KeyError, IndexError, TypeError, ValueError) as exc:
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         if isinstance(exc, MeshError):
             raise
         raise MeshError(
@@ -529,23 +537,22 @@ class GltfReader:
         else:
             children = {c for node in doc.get("nodes", []) for c in node.get("children", [])}
             roots = [i for i in range(len(doc.get("nodes", []))) if i not in children]
+        memo: dict = {}
+        placements = triangles = 0
+        for index in roots:
+            subtree = self.subtree_counts(index, memo, set())
+            placements += subtree.placements
+            triangles += subtree.triangles
+        check_instances(placements, triangles, self.limits, "glTF")
         instances = []
-        stack = [(index, np.eye(4), 0) for index in roots]
+        stack = [(index, np.eye(4)) for index in roots]
         while stack:
-            index, parent, depth = stack.pop()
-            if depth > 64:
-                raise MeshError(errors.MALFORMED, "The glTF node hierarchy is cyclic or too deep.")
+            index, parent = stack.pop()
             node = doc["nodes"][index]
             world = parent @ node_matrix(node)
             if "mesh" in node:
                 instances.append((node["mesh"], world))
-            stack.extend((child, world, depth + 1) for child in node.get("children", []))
-        announced = sum(
-            self.primitive_triangle_estimate(p)
-            for mesh, _ in instances
-            for p in doc["meshes"][mesh]["primitives"]
-        )
-        check_triangle_count(announced, self.limits)
+            stack.extend((child, world) for child in node.get("children", []))
         vertices, faces = [], []
         base = 0
         for mesh_index, world in instances:
@@ -579,6 +586,31 @@ class GltfReader:
             declared_unit="m",
             declared_by="glTF standard (always metres)",
         )
+
+    def subtree_counts(self, index: int, memo: dict, walking: set) -> "SubtreeCounts":
+        """Nodes and triangles the walk from node ``index`` would place, memoised per node, so
+        that a graph reusing each node twice is counted in linear time, not walked 2^n times."""
+        if index in memo:
+            return memo[index]
+        if index in walking or len(walking) > _MAX_NODE_DEPTH:
+            raise MeshError(errors.MALFORMED, "The glTF node hierarchy is cyclic or too deep.")
+        node = self.document["nodes"][index]
+        walking.add(index)
+        placements, height = 1, 1
+        triangles = 0
+        if "mesh" in node:
+            primitives = self.document["meshes"][node["mesh"]]["primitives"]
+            triangles = sum(self.primitive_triangle_estimate(p) for p in primitives)
+        for child in node.get("children", []):
+            below = self.subtree_counts(child, memo, walking)
+            placements += below.placements
+            triangles += below.triangles
+            height = max(height, below.height + 1)
+        walking.discard(index)
+        if height > _MAX_NODE_DEPTH:
+            raise MeshError(errors.MALFORMED, "The glTF node hierarchy is cyclic or too deep.")
+        memo[index] = SubtreeCounts(placements, triangles, height)
+        return memo[index]
 
     def primitive_triangle_estimate(self, primitive: dict) -> int:
         key = primitive.get("indices", primitive["attributes"]["POSITION"])

@@ -6,7 +6,7 @@ production really used. Observations are pooled by what one set of quoting param
 (FDM print speed is a process parameter, CNC removal rates belong to the material), and each
 pool gets a multiplicative correction ``actual ≈ factor * quoted``.
 
-The factor is fitted as odm_quote fits its slicer calibration (``slicer.fit_calibration``): the
+The factor is fitted as odm_quote fits its slicer calibration (``calibration.fit_calibration``): the
 median of the log ratios, so one odd order does not drag it. Its interval comes from the robust
 spread of those ratios and the sample count; with fewer than ``MIN_SAMPLES`` orders no factor is
 given at all. Each correction then maps to new values of the parameters that set the quoted
@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 
-from odm_engine.slicing.slicer import fit_calibration
+from odm_engine.slicing.calibration import fit_calibration
 
 MIN_SAMPLES = 3
 MEASURES = ("machine", "material", "labour")

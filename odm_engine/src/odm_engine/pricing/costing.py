@@ -14,6 +14,15 @@ from typing import Any
 from odm_engine.pricing.params import MachineRate, Material, ProcessParams, QuoteError
 
 SEVERITIES = ("info", "warning", "fatal")
+AUDIENCES = ("customer", "internal")
+# Findings about how the shop makes the part, not about the part: kept off customer documents.
+INTERNAL_FINDINGS = frozenset({"reoriented", "wall_not_checked", "repaired", "inverted_normals"})
+
+
+def finding_audience(code: str) -> str:
+    """Who a finding of this kind is meant for when its producer did not say."""
+    return "internal" if code in INTERNAL_FINDINGS else "customer"
+
 
 # Order in which a breakdown lists its items.
 CATEGORIES = (
@@ -34,18 +43,32 @@ CATEGORIES = (
 
 @dataclass(frozen=True)
 class DfmIssue:
-    """A design-for-manufacturing finding; ``fatal`` blocks confirmation without an override."""
+    """A design-for-manufacturing finding; ``fatal`` blocks confirmation without an override.
+
+    ``audience`` says who may read it: ``customer`` findings go on quotations and the portal,
+    ``internal`` ones only to the shop (empty: the default of the finding's kind).
+    """
 
     code: str
     severity: str
     message: str
+    audience: str = ""
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
             raise ValueError(f"DFM severity must be one of {SEVERITIES}, got {self.severity!r}")
+        if not self.audience:
+            object.__setattr__(self, "audience", finding_audience(self.code))
+        if self.audience not in AUDIENCES:
+            raise ValueError(f"DFM audience must be one of {AUDIENCES}, got {self.audience!r}")
 
     def to_dict(self) -> dict[str, str]:
-        return {"code": self.code, "severity": self.severity, "message": self.message}
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "audience": self.audience,
+        }
 
 
 @dataclass(frozen=True)
@@ -207,7 +230,12 @@ def _dfm_issue(issue: Any) -> DfmIssue:
     if isinstance(issue, DfmIssue):
         return issue
     try:
-        return DfmIssue(str(issue["code"]), str(issue["severity"]), str(issue["message"]))
+        return DfmIssue(
+            str(issue["code"]),
+            str(issue["severity"]),
+            str(issue["message"]),
+            str(issue.get("audience") or ""),
+        )
     except (KeyError, TypeError, ValueError) as error:
         raise QuoteError(f"geometry dfm entries need code, severity, message: {issue!r}") from error
 

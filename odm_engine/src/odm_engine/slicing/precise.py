@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from odm_engine.mesh.loaders import Part
-from odm_engine.slicing import slicer
+from odm_engine.slicing import calibration, slicer
 
 # Printer profiles tried in order when the caller names none: the first one the part fits.
 DEFAULT_PRINTERS = ("MK4", "VORON350")
@@ -81,6 +81,6 @@ def fit(samples: Sequence[Mapping[str, float]]) -> dict[str, dict[str, Any]]:
         for quantity in MEASURED
     }
     return {
-        quantity: calibration.to_dict()
-        for quantity, calibration in slicer.fit_calibrations(pairs).items()
+        quantity: fitted.to_dict()
+        for quantity, fitted in calibration.fit_calibrations(pairs).items()
     }
