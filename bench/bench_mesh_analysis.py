@@ -178,7 +178,7 @@ def write_report(table: list[str]) -> None:
         "core (the wall clock also counts other work sharing the machine). The issue's\n"
         "target at one million triangles is at most 1.5 s and at least 5x the trimesh way.\n"
         f"Above {EXACT_HULL_POINTS:,} vertices the convex hull is computed to within\n"
-        f"{HULL_TOLERANCE:g} of the part diagonal (see odm_quote/engine/hull.py).\n\n"
+        f"{HULL_TOLERANCE:g} of the part diagonal (see odm_engine.mesh.hull).\n\n"
         + "\n".join(table)
         + f"\n\nMachine: {machine_note()}.\n\nLast run: {datetime.date.today().isoformat()}.\n"
     )

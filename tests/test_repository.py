@@ -44,7 +44,7 @@ def test_icon_and_readme_fragments(addon):
 def test_readme_rst_is_generated_from_fragments(addon):
     current = (ROOT / addon / "README.rst").read_text()
     assert current == gen_addon_readme.render(addon), (
-        f"{addon}/README.rst is stale: run python tools/gen_addon_readme.py"
+        f"{addon}/README.rst is stale: run .odm/venv/bin/python -m tools.gen_addon_readme"
     )
 
 

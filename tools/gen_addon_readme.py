@@ -1,6 +1,6 @@
 """Writes each addon's README.rst from its readme/ fragments, as OCA's generator does.
 
-Run ``python tools/gen_addon_readme.py`` after editing a fragment; the test suite fails while a
+Run ``.odm/venv/bin/python -m tools.gen_addon_readme`` after editing a fragment; the test suite fails while a
 README.rst is out of date.
 """
 
