@@ -46,6 +46,7 @@ def _previous_release(where):
     archive = subprocess.run(
         ["git", "archive", PREVIOUS_RELEASE, *ADDONS], cwd=ROOT, check=True, capture_output=True
     ).stdout
+    where.mkdir(parents=True, exist_ok=True)
     subprocess.run(["tar", "-x", "-C", str(where)], input=archive, check=True)
     return where
 
