@@ -1,5 +1,6 @@
 import itertools
 from datetime import timedelta
+from unittest.mock import patch
 
 import pytz
 
@@ -131,7 +132,12 @@ class TestProductionPlanner(TransactionCase):
     def test_manual_steps_stay_inside_working_hours_after_printing(self):
         part = self._product("Housing", [(self.printer_a, 90), (self.bench, 120)])
         production = self._order(part)
-        self.planner.replan(time_limit=2)
+        # Planned from 06:00 tomorrow, so the 2 h bench step fits the shift whatever the hour
+        # the suite runs at (from 13:30 on, it would pause overnight, as manual work does).
+        six_today = fields.Datetime.now().replace(hour=6, minute=0, second=0, microsecond=0)
+        origin = six_today + timedelta(days=1)
+        with patch.object(type(self.planner), "_plan_origin", lambda _planner: origin):
+            self.planner.replan(time_limit=2)
         printing, finishing = production.workorder_ids.sorted("sequence")
         self.assertGreaterEqual(finishing.date_start, printing.date_finished)
         start = pytz.utc.localize(finishing.date_start)
