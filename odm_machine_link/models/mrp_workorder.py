@@ -1,4 +1,10 @@
+import math
+
 from odoo import fields, models
+
+from odm_engine.machines import machine_dispatch
+
+from .odm_machine import DISPATCH_KINDS
 
 
 class MrpWorkorder(models.Model):
@@ -15,3 +21,64 @@ class MrpWorkorder(models.Model):
     )
     odm_machine_progress = fields.Float(related="odm_machine_job_id.progress", string="Progress")
     odm_machine_eta = fields.Datetime(related="odm_machine_job_id.eta", string="Machine ETA")
+    odm_dispatch_blocker = fields.Char(
+        "Waiting because",
+        readonly=True,
+        copy=False,
+        help="Why the last dispatch round sent this ready work order to no machine.",
+    )
+
+    def _odm_copies_left(self):
+        """Parts of this work order still to make: its quantity less the good parts its done
+        machine jobs made."""
+        self.ensure_one()
+        made = sum(
+            self.env["odm.machine.job"]
+            .search([("subject", "=", f"wo{self.id}"), ("state", "=", "done")])
+            .mapped("good_copies")
+        )
+        return max(math.ceil(self.qty_production) - made, 0)
+
+    def _odm_set_dispatch_blocker(self, reasons):
+        """Stores (code, sentence) reasons as one line on the work orders (written only where
+        it changed: dispatch runs every minute)."""
+        line = "; ".join(sentence for _code, sentence in reasons) or False
+        self.filtered(lambda wo: wo.odm_dispatch_blocker != line).odm_dispatch_blocker = line
+
+    def _odm_dispatch_blockers(self):
+        """Why this work order cannot be dispatched now, as (code, sentence) pairs; empty when a
+        dispatch round would send it now (other ready work competing for the same machine
+        aside: a round says that with the code ``taken``).
+
+        Codes: ``not_ready`` (not a ready machine step), ``has_job`` (already on a machine),
+        ``build_job`` (waits for the other members of its build job), ``refused`` (machines
+        refused it repeatedly: it waits a while), ``no_machine`` and the per-machine codes of
+        ``odm_engine.machines.machine_dispatch.Blocker`` (process, material, nozzle, volume,
+        layout, maintenance, busy, offline, state, bed, stagger).
+        """
+        self.ensure_one()
+        jobs = self.env["odm.machine.job"]
+        if self.odm_machine_job_id:
+            return [("has_job", self.env._("on machine job %s", self.odm_machine_job_id.name))]
+        if self not in jobs._ready_workorders():
+            return [("not_ready", self.env._("not a ready machine step"))]
+        works, held = jobs._ready_works(self)
+        if held:
+            return [jobs._held_reason()]
+        if not works:
+            return [
+                (
+                    "build_job",
+                    self.env._(
+                        "waits for the other work orders of %s", self.odm_build_job_id.display_name
+                    ),
+                )
+            ]
+        subject, (workorders, build_job) = next(iter(works.items()))
+        machines = self.env["odm.machine"].search([("link_kind", "in", DISPATCH_KINDS)])
+        described = jobs._described_machines(machines)
+        demand = jobs._work_of(subject, workorders, build_job, machines)
+        allowed = jobs._starts_allowed()
+        pairs = machine_dispatch.assign([demand], described, starts_allowed=allowed)
+        reasons = machine_dispatch.blockers([demand], described, pairs, starts_allowed=allowed)
+        return jobs._worded(reasons.get(subject, []), machines)

@@ -1,10 +1,11 @@
+import dataclasses
 import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from odm_engine.machines import reliability
+from odm_engine.machines import machine_dispatch, reliability
 from odm_engine.machines.connectors import SessionPool
 from odm_engine.machines.connectors.base import (
     ConnectionSettings,
@@ -46,6 +47,14 @@ AFTER_JOB_STATES = ("finished", "failed")
 CLEARANCE_TECHNOLOGIES = ("fdm", "sla")
 POLL_TIMEOUT_S = 5.0
 POLL_WORKERS = 8
+# Waiting work orders the Dispatch Now message names; the rest are counted.
+MESSAGE_REASONS = 10
+# Dispatch's blockers the planner honours too: lasting ones. A running print (busy, state) is
+# planned work; a bed to clear is time (``_odm_busy_until``); volume and process are the
+# planner's own capable-machine rule.
+PLAN_BLOCKER_CODES = ("maintenance", "offline", "material")
+# Working time of its calendar a finished print is assumed to wait for its bed to be cleared.
+BED_CLEARING = timedelta(hours=1)
 # Connectors of this server process, by (database, machine): session protocols stay connected.
 SESSIONS = SessionPool()
 
@@ -124,9 +133,22 @@ class OdmMachine(models.Model):
         _slicer_materials,
         help="PrusaSlicer material profile; empty: the profile named after the loaded material.",
     )
-    current_job_id = fields.Many2one("odm.machine.job", "Current job", readonly=True)
-    job_progress = fields.Float("Progress (%)", readonly=True, aggregator=None)
-    job_eta = fields.Datetime("Expected end", readonly=True)
+    job_ids = fields.One2many("odm.machine.job", "machine_id", "Jobs", readonly=True)
+    current_job_id = fields.Many2one(
+        "odm.machine.job",
+        "Current job",
+        compute="_compute_current_job",
+        store=True,
+        help="The job the machine holds or may hold (at most one, by a unique index), derived "
+        "from the jobs' states.",
+    )
+    job_progress = fields.Float(related="current_job_id.progress", string="Progress (%)")
+    job_eta = fields.Datetime(related="current_job_id.eta", string="Expected end")
+    job_product_id = fields.Many2one(related="current_job_id.product_id", string="Part")
+    job_production_ids = fields.Many2many(
+        related="current_job_id.production_ids", string="Manufacturing orders"
+    )
+    job_copies = fields.Integer(related="current_job_id.copies", string="Parts on this run")
     run_hours = fields.Float("Machine hours", readonly=True, digits=(12, 2), aggregator=None)
     job_count = fields.Integer("Jobs run", readonly=True, aggregator=None)
     failed_job_count = fields.Integer("Jobs failed", readonly=True, aggregator=None)
@@ -192,6 +214,15 @@ class OdmMachine(models.Model):
             vals = dict(vals, link_state=_first_link_state(vals["link_kind"]))
         return super().write(vals)
 
+    @api.depends("job_ids.state")
+    def _compute_current_job(self):
+        jobs = self.env["odm.machine.job"].search(
+            [("machine_id", "in", self.ids), ("state", "in", self.env["odm.machine.job"].ACTIVE)]
+        )
+        current = {job.machine_id: job for job in jobs}
+        for machine in self:
+            machine.current_job_id = current.get(machine, False)
+
     def _compute_under_maintenance(self):
         blocked = self._under_maintenance_ids()
         for machine in self:
@@ -213,6 +244,62 @@ class OdmMachine(models.Model):
         first_stage = self.env["maintenance.stage"].sudo().search([], limit=1, order="sequence, id")
         started = requests.filtered(lambda request: request.stage_id != first_stage)
         return set(self.filtered(lambda m: m.equipment_id in started.equipment_id).ids)
+
+    # ------------------------------------------------------------------ planning
+    def _odm_plan_blocker(self, material=None):
+        """Adds what dispatch would refuse the machine for, by dispatch's own rule
+        (``machine_dispatch.unready`` and ``incompatibility``): offline, under maintenance,
+        another material loaded. Only machines dispatch sends jobs to; the others keep
+        odm_mrp's answer. The planner does not know the work's nozzle: dispatch alone checks
+        it."""
+        reason = super()._odm_plan_blocker(material)
+        if reason or self.link_kind not in DISPATCH_KINDS:
+            return reason
+        seen = self.env["odm.machine.job"]._described_machines(self)[0]
+        # A job it holds is time, not a blocker; left out, it cannot hide "offline".
+        found = [machine_dispatch.unready(dataclasses.replace(seen, busy_with_job=False))]
+        if material:
+            work = machine_dispatch.Work(
+                key=None,
+                process=seen.process,
+                material=material.id,
+                size_mm=(0.0, 0.0, 0.0),  # the part's size is the planner's capable-machine rule
+            )
+            found.append(machine_dispatch.incompatibility(work, seen))
+        blocker = next((b for b in found if b and b.code in PLAN_BLOCKER_CODES), None)
+        if not blocker:
+            return ""
+        if blocker.code == "maintenance":
+            return self.env._("%(machine)s is under maintenance", machine=self.name)
+        if blocker.code == "offline":
+            return self.env._("%(machine)s is offline", machine=self.name)
+        return self.env._(
+            "%(machine)s is loaded with %(loaded)s, not %(material)s",
+            machine=self.name,
+            loaded=self.loaded_material_id.name or self.env._("nothing"),
+            material=material.name,
+        )
+
+    def _odm_busy_until(self):
+        """A finished print whose bed waits to be cleared holds the machine for
+        ``BED_CLEARING`` of its work center's working time from now: somebody has to come and
+        take the part off, within the shift (an hour from now) or, at night, early in the next
+        one (an hour into it). Without a calendar: an hour from now."""
+        until = super()._odm_busy_until()
+        if self.link_state not in AFTER_JOB_STATES or self.bed_clear:
+            return until
+        now = fields.Datetime.now()
+        calendar = self.workcenter_id.resource_calendar_id
+        cleared = (
+            calendar
+            and calendar.plan_hours(
+                BED_CLEARING.total_seconds() / 3600,
+                now,
+                compute_leaves=True,
+                resource=self.workcenter_id.resource_id,
+            )
+        ) or now + BED_CLEARING
+        return max(until, cleared) if until else cleared
 
     # ------------------------------------------------------------------ connection
     def _connection_settings(self):
@@ -283,10 +370,7 @@ class OdmMachine(models.Model):
         """Records one reading (a MachineStatus or the ConnectorError polling got) and brings
         the machine's active job in line with it."""
         self.ensure_one()
-        job = self.env["odm.machine.job"].search(
-            [("machine_id", "=", self.id), ("state", "in", self.env["odm.machine.job"].ACTIVE)],
-            limit=1,
-        )
+        job = self.current_job_id
         now = fields.Datetime.now()
         if isinstance(reading, ConnectorError):
             self.write({"link_state": "offline", "link_message": str(reading)})
@@ -299,10 +383,6 @@ class OdmMachine(models.Model):
             "link_state": state,
             "link_message": reading.message or False,
             "link_checked_at": now,
-            "job_progress": 100 * reading.progress if reading.progress is not None else 0.0,
-            "job_eta": now + timedelta(seconds=reading.remaining_s)
-            if reading.remaining_s is not None
-            else False,
         }
         if (
             state in AFTER_JOB_STATES
@@ -325,11 +405,28 @@ class OdmMachine(models.Model):
     def action_dispatch_now(self):
         """The board's button: dispatch ready work now instead of at the next minute."""
         jobs = self.env["odm.machine.job"]._dispatch_ready()
+        waiting = self.env["odm.machine.job"]._ready_workorders().filtered("odm_dispatch_blocker")
+        message = self.env._("%(count)s job(s) dispatched.", count=len(jobs))
+        if waiting:
+            message += " " + self.env._(
+                "Not sent: %(reasons)s",
+                reasons=" | ".join(
+                    f"{wo.production_id.name} ({wo.product_id.display_name}): "
+                    f"{wo.odm_dispatch_blocker}"
+                    for wo in waiting[:MESSAGE_REASONS]
+                ),
+            )
+            if len(waiting) > MESSAGE_REASONS:
+                message += " " + self.env._(
+                    "... and %(count)s more (Shop Floor > Waiting for a Machine).",
+                    count=len(waiting) - MESSAGE_REASONS,
+                )
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "message": self.env._("%(count)s job(s) dispatched.", count=len(jobs)),
+                "message": message,
+                "sticky": bool(waiting),
                 "type": "success" if jobs else "info",
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
@@ -344,12 +441,19 @@ class OdmMachine(models.Model):
         """Operator: the bed is clear, but the print was bad (scrapped, made again)."""
         return self._clear_bed(succeeded=False)
 
-    def _clear_bed(self, succeeded):
+    def action_confirm_bed_clear_partial(self):
+        """Operator: the bed is clear, some parts are good (a dialog asks how many)."""
+        self.ensure_one()
+        return self.current_job_id.action_bed_clear_partial()
+
+    def _clear_bed(self, succeeded, good_copies=None):
+        """The bed is clear: the finished job is done with ``good_copies`` good parts (all of
+        them when None), or failed when nothing good came off."""
         for machine in self:
             job = machine.current_job_id
             if job.state == "finished":
                 if succeeded:
-                    job._complete()
+                    job._complete(good_copies)
                 else:
                     job._fail(self.env._("The operator found the print bad."))
             machine.sudo().bed_clear = True

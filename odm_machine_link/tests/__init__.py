@@ -5,3 +5,5 @@ from . import test_machine_access
 from . import test_dispatch_stress
 from . import test_machine_board_tour
 from . import test_moonraker_faults
+from . import test_machine_quantities
+from . import test_plan_dispatch

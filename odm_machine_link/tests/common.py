@@ -33,13 +33,13 @@ def box_stl(x_mm, y_mm, z_mm):
     return ("\n".join([*lines, "endsolid box"]) + "\n").encode()
 
 
-def ready_box_workorder(env, size_mm=(12, 12, 1.2), material="odm_quote.material_pla"):
-    """The machine step of an order of one small box, ready to run."""
+def ready_box_workorder(env, size_mm=(12, 12, 1.2), material="odm_quote.material_pla", quantity=1):
+    """The machine step of an order of ``quantity`` small boxes, ready to run."""
     order = env["sale.order"].create({"partner_id": env.ref("base.res_partner_12").id})
     order._odm_add_uploads(
         [("box.stl", box_stl(*size_mm))],
         env.ref("odm_quote.process_fdm"),
-        1,
+        quantity,
         material=env.ref(material),
     )
     order.action_confirm()

@@ -125,7 +125,6 @@ def _forget_jobs(env, machine_ids):
     cancellation would count towards holding work that machines keep refusing)."""
     jobs = env["odm.machine.job"].search([("machine_id", "in", machine_ids)])
     jobs.workorder_ids.odm_machine_job_id = False
-    jobs.machine_id.current_job_id = False
     jobs.unlink()
 
 

@@ -1,6 +1,7 @@
 """The dispatch matcher, the failure-trend flag and the job files of odm_machine_link."""
 
 import shutil
+import time
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from odm_engine.machines import jobfiles, machine_dispatch, reliability
 from odm_engine.machines.connectors.base import tag_in
 from odm_engine.mesh.loaders import load_part
+from odm_engine.packing import nesting
 
 Machine, Work = machine_dispatch.Machine, machine_dispatch.Work
 
@@ -42,33 +44,65 @@ def test_preferred_machine_first():
 
 
 @pytest.mark.parametrize(
-    ("machine", "work", "reason"),
+    ("machine", "work", "code", "reason"),
     [
-        (printer(1, process="SLA"), part("a"), "another process"),
-        (printer(1, loaded_material="PETG"), part("a"), "another material loaded"),
-        (printer(1, loaded_material=None), part("a"), "another material loaded"),
-        (printer(1, nozzle_mm=0.6), part("a", nozzle_mm=0.4), "a 0.6 mm nozzle"),
-        (printer(1), part("a", size_mm=(300, 10, 10)), "does not fit"),
-        (printer(1), part("a", size_mm=None, holders=frozenset({2})), "layout does not fit"),
+        (printer(1, process="SLA"), part("a"), "process", "another process"),
+        (printer(1, loaded_material="PETG"), part("a"), "material", "another material loaded"),
+        (printer(1, loaded_material=None), part("a"), "material", "another material loaded"),
+        (printer(1, nozzle_mm=0.6), part("a", nozzle_mm=0.4), "nozzle", "a 0.6 mm nozzle"),
+        (printer(1), part("a", size_mm=(300, 10, 10)), "volume", "does not fit"),
+        (
+            printer(1),
+            part("a", size_mm=None, holders=frozenset({2})),
+            "layout",
+            "layout does not fit",
+        ),
     ],
 )
-def test_incompatible(machine, work, reason):
-    assert reason in machine_dispatch.incompatibility(work, machine)
+def test_incompatible(machine, work, code, reason):
+    blocker = machine_dispatch.incompatibility(work, machine)
+    assert (blocker.code, blocker.machine) == (code, 1)
+    assert reason in blocker.text
     assert machine_dispatch.assign([work], [machine]) == []
 
 
 @pytest.mark.parametrize(
-    ("machine", "reason"),
+    ("machine", "code", "reason"),
     [
-        (printer(1, under_maintenance=True), "under maintenance"),
-        (printer(1, busy_with_job=True), "holds a job"),
-        (printer(1, state="offline"), "is offline"),
-        (printer(1, bed_clear=False), "bed is clear"),
+        (printer(1, under_maintenance=True), "maintenance", "under maintenance"),
+        (printer(1, busy_with_job=True), "busy", "holds a job"),
+        (printer(1, state="offline"), "offline", "is offline"),
+        (printer(1, state="paused"), "state", "is paused"),
+        (printer(1, bed_clear=False), "bed", "bed is clear"),
     ],
 )
-def test_unready(machine, reason):
-    assert reason in machine_dispatch.unready(machine)
-    assert machine_dispatch.assign([part("a")], [machine]) == []
+def test_unready(machine, code, reason):
+    blocker = machine_dispatch.unready(machine)
+    assert blocker.code == code
+    assert reason in blocker.text
+    works, machines = [part("a")], [machine]
+    assert machine_dispatch.assign(works, machines) == []
+    assert machine_dispatch.blockers(works, machines, []) == {"a": [blocker]}
+
+
+def test_blockers_say_why_each_work_left_out_stayed():
+    """Per work not sent: each machine of its process with its first reason."""
+    works = [part("a"), part("b"), part("c", process="SLA"), part("d", material="PETG")]
+    machines = [printer(1), printer(2, state="offline")]
+    pairs = machine_dispatch.assign(works, machines)
+    assert pairs == [("a", 1)]
+    reasons = machine_dispatch.blockers(works, machines, pairs)
+    assert set(reasons) == {"b", "c", "d"}
+    assert [(b.code, b.machine) for b in reasons["b"]] == [("taken", 1), ("offline", 2)]
+    assert [b.code for b in reasons["c"]] == ["no_machine"]
+    assert [b.code for b in reasons["d"]] == ["material", "material"]
+
+
+def test_blockers_name_staggered_starts():
+    works, machines = [part("a"), part("b")], [printer(1), printer(2)]
+    pairs = machine_dispatch.assign(works, machines, starts_allowed=1)
+    reasons = machine_dispatch.blockers(works, machines, pairs, starts_allowed=1)
+    assert [b.code for b in reasons["b"]] == ["taken", "stagger"]
 
 
 def test_fits_turns_parts_any_way():
@@ -143,34 +177,61 @@ def cube(size):
     return load_part(data, "cube.stl", unit="mm")
 
 
-def test_plate_puts_each_piece_where_the_layout_placed_it():
+def test_each_piece_goes_where_the_layout_placed_it():
     piece = cube(10)
-    outlines = ([[20, 30], [30, 30], [30, 40], [20, 40]], [[100, 50], [110, 50], [110, 60]])
-    plate = jobfiles.plate_part(
-        [
-            jobfiles.PlatePiece(piece, np.eye(3).tolist(), 0.0, outlines[0]),
-            jobfiles.PlatePiece(piece, np.eye(3).tolist(), 90.0, outlines[1]),
-        ]
+    first = jobfiles.place(
+        jobfiles.PlatePiece(piece, np.eye(3).tolist(), 0.0, [[20, 30], [30, 30], [30, 40]])
     )
-    count = len(piece.vertices)
-    assert plate.vertices.shape == (2 * count, 3)
-    assert plate.faces.max() == 2 * count - 1
-    first, second = plate.vertices[:count], plate.vertices[count:]
+    second = jobfiles.place(
+        jobfiles.PlatePiece(piece, np.eye(3).tolist(), 90.0, [[100, 50], [110, 50], [110, 60]])
+    )
     assert first.min(axis=0) == pytest.approx([20, 30, 0])
     assert second.min(axis=0) == pytest.approx([100, 50, 0])
     assert second.max(axis=0) == pytest.approx([110, 60, 10])
 
 
+def test_copies_on_plate_fill_one_plate_and_leave_the_rest():
+    square = [[0, 0], [40, 0], [40, 40], [0, 40]]
+    plate = nesting.Plate(100, 100, margin_mm=5, spacing_mm=5)
+    assert len(jobfiles.copies_on_plate(square, 3, plate)) == 3
+    assert len(jobfiles.copies_on_plate(square, 9, plate)) == 4
+    assert len(jobfiles.copies_on_plate(square, 3, plate, max_copies=2)) == 2
+    with pytest.raises(nesting.PackingError):
+        jobfiles.copies_on_plate([[0, 0], [200, 0], [200, 10]], 1, plate)
+
+
+def test_a_large_quantity_costs_one_plate():
+    """10 000 copies of a 12 mm square: one 250 x 210 plate's worth is nested, capped."""
+    square = [[0, 0], [12, 0], [12, 12], [0, 12]]
+    started = time.monotonic()
+    placements = jobfiles.copies_on_plate(square, 10_000, nesting.Plate(250, 210, 5, 3))
+    assert len(placements) == jobfiles.MAX_COPIES_PER_RUN
+    assert time.monotonic() - started < 10
+
+
+def gcode_objects(content):
+    """The objects PrusaSlicer labels in a G-code (``gcode_label_objects``)."""
+    return {
+        line.split(b" id:")[0].removeprefix(b"; printing object ")
+        for line in content.splitlines()
+        if line.startswith(b"; printing object ")
+    }
+
+
 @pytest.mark.skipif(not shutil.which("prusa-slicer"), reason="prusa-slicer is not on PATH")
-def test_slice_plate_makes_one_tagged_gcode():
+def test_slice_plate_makes_one_tagged_gcode_with_each_copy():
     piece = cube(8)
+    square = [[0, 0], [8, 0], [8, 8], [0, 8]]
+    placements = jobfiles.copies_on_plate(square, 3, nesting.Plate(250, 210, 5, 5))
     pieces = [
-        jobfiles.PlatePiece(piece, np.eye(3).tolist(), 0.0, [[0, 0], [8, 8]]),
-        jobfiles.PlatePiece(piece, np.eye(3).tolist(), 0.0, [[20, 0], [28, 8]]),
+        jobfiles.PlatePiece(piece, np.eye(3).tolist(), spot.rotation_deg, spot.outline)
+        for spot in placements
     ]
-    sliced = jobfiles.slice_plate("odm-bj3-a1", pieces, "MK4", "PLA")
-    assert sliced.file.name == "odm-bj3-a1.gcode"
+    sliced = jobfiles.slice_plate("odm-wo3-a1", pieces, "MK4", "PLA")
+    assert sliced.file.name == "odm-wo3-a1.gcode"
     assert sliced.file.kind == "gcode"
     assert sliced.file.content.startswith(b";")
-    single = jobfiles.slice_job("odm-wo3-a1", piece, np.eye(3).tolist(), "MK4", "PLA")
-    assert sliced.material_g == pytest.approx(2 * single.material_g, rel=0.15)
+    assert gcode_objects(sliced.file.content) == {b"copy 1", b"copy 2", b"copy 3"}
+    single = jobfiles.slice_plate("odm-wo4-a1", pieces[:1], "MK4", "PLA")
+    assert len(gcode_objects(single.file.content)) == 1
+    assert sliced.material_g == pytest.approx(3 * single.material_g, rel=0.15)

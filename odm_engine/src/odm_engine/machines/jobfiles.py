@@ -25,6 +25,9 @@ from odm_engine.slicing import slicer
 
 # Standard filament; PrusaSlicer's profiles and every machine we link use it.
 FILAMENT_DIAMETER_MM = 1.75
+# Copies of one part nested on one run at most: nesting time grows quickly with the count
+# (about 1 s for 50, 4 s for 100 small parts), and dispatch nests while it holds its locks.
+MAX_COPIES_PER_RUN = 50
 _3MF_CORE = "http://schemas.microsoft.com/3dmanufacturing/core/2015/02"
 _3MF_CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8"?><Types xmlns='
@@ -90,11 +93,19 @@ def slice_plate(
 
 
 def copies_on_plate(
-    outline: Sequence[Sequence[float]], copies: int, plate: nesting.Plate
+    outline: Sequence[Sequence[float]],
+    copies: int,
+    plate: nesting.Plate,
+    max_copies: int = MAX_COPIES_PER_RUN,
 ) -> list[nesting.Placement]:
     """Where the first plate holds as many of ``copies`` copies of one footprint as fit (the
-    same bottom-left nesting build jobs use): the rest make further runs."""
-    result = nesting.nest([nesting.NestItem("part", outline, copies)], plate)
+    same bottom-left nesting build jobs use), at most ``max_copies``: the rest make further
+    runs. Only as many copies as the plate's area could hold are nested, so a large quantity
+    costs no more than a full plate."""
+    area = nesting.polygon_area(nesting.convex_outline(outline, "part"))
+    room = math.floor(plate.usable_area_mm2 / area) if area > 0 else copies
+    wanted = max(1, min(copies, max_copies, room))
+    result = nesting.nest([nesting.NestItem("part", outline, wanted)], plate)
     if not result.plates:
         reason = result.unfitted[0].reason if result.unfitted else "nothing to place"
         raise nesting.PackingError(reason)

@@ -56,36 +56,54 @@ def fits(size_mm: Sequence[float], envelope_mm: Sequence[float]) -> bool:
     )
 
 
-def incompatibility(work: Work, machine: Machine) -> str | None:
+@dataclass(frozen=True)
+class Blocker:
+    """Why a work cannot go to a machine now. ``code`` is stable (other code compares it):
+    process, material, nozzle, volume, layout (machine set-up); maintenance, busy, offline,
+    state, bed (machine readiness); taken (went to more urgent work this round), stagger
+    (staggered starts), no_machine (no machine runs the work's process). ``machine`` is the
+    machine's key (None for the whole round)."""
+
+    code: str
+    text: str
+    machine: Hashable | None = None
+
+
+def incompatibility(work: Work, machine: Machine) -> Blocker | None:
     """Why ``machine`` can never run ``work`` as it is set up now; None when it can."""
+    key = machine.key
     if work.process != machine.process:
-        return "another process"
+        return Blocker("process", "another process", key)
     if machine.loaded_material != work.material:
-        return "another material loaded"
+        return Blocker("material", "another material loaded", key)
     if (
         work.nozzle_mm is not None
         and machine.nozzle_mm is not None
         and abs(work.nozzle_mm - machine.nozzle_mm) > NOZZLE_TOLERANCE_MM
     ):
-        return f"a {machine.nozzle_mm:g} mm nozzle, the work needs {work.nozzle_mm:g} mm"
+        text = f"a {machine.nozzle_mm:g} mm nozzle, the work needs {work.nozzle_mm:g} mm"
+        return Blocker("nozzle", text, key)
     if work.holders is not None:
         if machine.key not in work.holders:
-            return "the layout does not fit the machine's plate or chamber"
+            return Blocker("layout", "the layout does not fit the machine's plate or chamber", key)
     elif not fits(work.size_mm, machine.envelope_mm):
-        return "the work does not fit the build volume"
+        return Blocker("volume", "the work does not fit the build volume", key)
     return None
 
 
-def unready(machine: Machine) -> str | None:
+def unready(machine: Machine) -> Blocker | None:
     """Why ``machine`` cannot take a job now; None when it can."""
+    key = machine.key
     if machine.under_maintenance:
-        return "under maintenance"
+        return Blocker("maintenance", "under maintenance", key)
     if machine.busy_with_job:
-        return "holds a job"
+        return Blocker("busy", "holds a job", key)
+    if machine.state == "offline":
+        return Blocker("offline", "is offline", key)
     if machine.state != "idle":
-        return f"is {machine.state}"
+        return Blocker("state", f"is {machine.state}", key)
     if not machine.bed_clear:
-        return "waits for an operator to confirm the bed is clear"
+        return Blocker("bed", "waits for an operator to confirm the bed is clear", key)
     return None
 
 
@@ -114,6 +132,45 @@ def assign(
         pairs.append((work.key, chosen.key))
         free.remove(chosen)
     return pairs
+
+
+def blockers(
+    works: Iterable[Work],
+    machines: Iterable[Machine],
+    pairs: Sequence[tuple[Hashable, Hashable]],
+    *,
+    starts_allowed: int | None = None,
+) -> dict[Hashable, list[Blocker]]:
+    """Why each work ``assign`` left out got no machine: for each machine of its process, the
+    first reason that machine could not take it (set-up first, then readiness, then taken by
+    more urgent work); a work the start cap held back is told so."""
+    machines = list(machines)
+    given = {work_key for work_key, _machine in pairs}
+    taken = {machine_key for _work, machine_key in pairs}
+    capped = starts_allowed is not None and len(pairs) >= starts_allowed
+    reasons = {}
+    for work in works:
+        if work.key in given:
+            continue
+        candidates = [machine for machine in machines if machine.process == work.process]
+        if not candidates:
+            reasons[work.key] = [Blocker("no_machine", "no linked machine runs this process")]
+            continue
+        found = [
+            incompatibility(work, machine)
+            or unready(machine)
+            or (
+                Blocker("taken", "took more urgent work", machine.key)
+                if machine.key in taken
+                else None
+            )
+            for machine in candidates
+        ]
+        found = [blocker for blocker in found if blocker]
+        if capped and len(found) < len(candidates):
+            found.append(Blocker("stagger", "starts are staggered: it goes at a later round"))
+        reasons[work.key] = found
+    return reasons
 
 
 def starts_allowed(stagger_s: float, seconds_since_last_start: float | None) -> int | None:

@@ -1,0 +1,1 @@
+from . import odm_machine_job_outcome
