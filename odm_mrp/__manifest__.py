@@ -13,6 +13,7 @@
         "python": [
             "odm-engine>=18.0.2",
             "cadquery-ocp-novtk",
+            "defusedxml",
             "MarkupSafe",
             "numpy",
             "ortools",
@@ -23,6 +24,7 @@
     "data": [
         "security/odm_mrp_security.xml",
         "security/ir.model.access.csv",
+        "security/odm_mrp_company_rules.xml",
         "data/odm_mrp_data.xml",
         "data/odm_planner_data.xml",
         "data/odm_build_job_data.xml",
@@ -32,6 +34,8 @@
         "views/odm_production_plan_views.xml",
         "views/res_config_settings_views.xml",
         "views/sale_order_views.xml",
+        "views/portal_templates.xml",
+        "report/sale_report_templates.xml",
         "views/odm_quote_actual_views.xml",
         "views/odm_process_views.xml",
         "views/odm_build_job_views.xml",

@@ -13,6 +13,7 @@
         "python": [
             "odm-engine>=18.0.2",
             "cadquery-ocp-novtk",
+            "defusedxml",
             "MarkupSafe",
             "numpy",
             "Pillow",
@@ -20,10 +21,12 @@
             "requests",
             "scipy",
         ],
+        "bin": ["prusa-slicer"],
     },
     "data": [
         "security/odm_partner_network_security.xml",
         "security/ir.model.access.csv",
+        "security/odm_partner_network_company_rules.xml",
         "data/odm_certification_data.xml",
         "views/odm_certification_views.xml",
         "views/odm_partner_capability_views.xml",

@@ -10,6 +10,9 @@ from odm_engine.network.federation_client import (
 )
 
 MANAGER = "odm_partner_network.group_odm_network_manager"
+# The scope of the API keys issued to partner shops: the federation routes accept only these
+# keys, and Odoo's own RPC (XML-RPC, JSON-RPC, call_kw) refuses them.
+API_KEY_SCOPE = "odm_federation"
 
 
 class OdmFederationPeer(models.Model):
@@ -121,7 +124,7 @@ class OdmFederationPeer(models.Model):
             self.env["res.users.apikeys"]
             .with_user(self.local_user_id)
             .sudo()
-            ._generate(None, f"ODM network {self.key_id}", None)
+            ._generate(API_KEY_SCOPE, f"ODM network {self.key_id}", None)
         )
 
     def _odm_client(self):

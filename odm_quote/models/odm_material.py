@@ -31,7 +31,10 @@ class OdmMaterial(models.Model):
         "res.currency", required=True, default=lambda self: self.env.company.currency_id
     )
     price_per_kg = fields.Monetary(
-        "Price per kg", required=True, help="What one kilogram of this material costs the shop."
+        "Price per kg",
+        required=True,
+        groups="base.group_user",
+        help="What one kilogram of this material costs the shop (staff only).",
     )
     color = fields.Char(help="Colour or grade as the customer sees it.")
     company_id = fields.Many2one("res.company", default=lambda self: self.env.company)

@@ -25,7 +25,11 @@ class OdmPartQuote(models.Model):
     lead_time_days = fields.Integer()
     fatal = fields.Boolean(help="A manufacturability check failed.")
     result = fields.Json(required=True, help="The engine's full answer: breakdown, DFM, tiers.")
-    parameters = fields.Json(required=True, help="Every parameter the price was computed from.")
+    parameters = fields.Json(
+        required=True,
+        groups="base.group_user",
+        help="Every parameter the price was computed from (cost rates, markups): staff only.",
+    )
     engine_version = fields.Char(required=True)
     breakdown_html = fields.Html(compute="_compute_breakdown_html", sanitize=True)
 
