@@ -25,25 +25,16 @@ class MrpBom(models.Model):
         )
         return bom or self._odm_create_from_quote(quote, product)
 
-    def _odm_create_from_quote(self, quote, product):
-        material = quote.material_id
-        if not material.product_id:
-            raise UserError(
-                self.env._(
-                    "Material %(material)s has no raw material product: set one on the material "
-                    "so that %(part)s can be made.",
-                    material=material.name,
-                    part=quote.part_id.name,
-                )
-            )
-        try:
-            figures = quote_figures(quote.result, quote.parameters)
-        except RoutingError as error:
-            raise UserError(
-                self.env._("%(part)s: %(error)s", part=quote.part_id.name, error=error)
-            ) from error
+    @api.model
+    def _odm_made_elsewhere(self, quote):
+        """Whether someone outside the shop makes the quote's part when no machine of ours
+        can; its BoM then has no operations of ours (see odm_partner_network)."""
+        quote.ensure_one()
+        return False
+
+    def _odm_operations(self, quote, product, figures, machines):
+        """The routing template's steps as BoM operations, machine steps on ``machines``."""
         template = self.env["odm.routing.template"]._for_process(quote.process_id)
-        machines = quote.with_env(self.env)._odm_capable_machines()
         operations = []
         for step in template.line_ids:
             if step.workcenter_source == "machine" and not machines:
@@ -52,7 +43,7 @@ class MrpBom(models.Model):
                         "No %(process)s machine runs %(material)s with room for %(part)s "
                         "(%(size)s).",
                         process=quote.process_id.name,
-                        material=material.name,
+                        material=quote.material_id.name,
                         part=quote.part_id.name,
                         size=quote.part_id.dimensions,
                     )
@@ -76,6 +67,30 @@ class MrpBom(models.Model):
                     }
                 )
             )
+        return operations
+
+    def _odm_create_from_quote(self, quote, product):
+        material = quote.material_id
+        if not material.product_id:
+            raise UserError(
+                self.env._(
+                    "Material %(material)s has no raw material product: set one on the material "
+                    "so that %(part)s can be made.",
+                    material=material.name,
+                    part=quote.part_id.name,
+                )
+            )
+        try:
+            figures = quote_figures(quote.result, quote.parameters)
+        except RoutingError as error:
+            raise UserError(
+                self.env._("%(part)s: %(error)s", part=quote.part_id.name, error=error)
+            ) from error
+        machines = quote.with_env(self.env)._odm_capable_machines()
+        if machines or not self._odm_made_elsewhere(quote):
+            operations = self._odm_operations(quote, product, figures, machines)
+        else:
+            operations = []
         self.search([("product_tmpl_id", "=", product.product_tmpl_id.id)]).sequence = 2
         return self.create(
             {

@@ -125,3 +125,39 @@ class OdmMachine(models.Model):
         if self.technology in CHAMBER_TECHNOLOGIES:
             return (self.build_x_mm, self.build_y_mm, self.build_z_mm)
         return (self.build_x_mm, self.build_y_mm)
+
+    # ------------------------------------------------------------------ planning constraints
+    def _odm_plan_blocker(self, material=None):
+        """Why the machine cannot take work now, in words ("" when it can); ``material`` is
+        the odm.material the work runs in, if any.
+
+        The planner and the promise leave a machine with a blocker out of the plan and say why.
+        Here: an archived machine, a stop declared in Manufacturing (a maintenance or breakdown
+        loss still open on its work center) and a material it is not set up for.
+        odm_machine_link extends it with what the machine itself reports (offline, loaded
+        material, nozzle).
+        """
+        self.ensure_one()
+        if not self.active:
+            return self.env._("%(machine)s is archived", machine=self.name)
+        if self.working_state == "blocked":
+            stop = self.time_ids.filtered(lambda log: not log.date_end)[:1]
+            return self.env._(
+                "%(machine)s is stopped (%(reason)s)",
+                machine=self.name,
+                reason=stop.loss_id.name or self.env._("blocked"),
+            )
+        if material and material not in self.material_ids:
+            return self.env._(
+                "%(machine)s does not run %(material)s", machine=self.name, material=material.name
+            )
+        return ""
+
+    def _odm_busy_until(self):
+        """When the machine can start new work (naive UTC datetime), False for now.
+
+        Nothing in odm_mrp holds a machine beyond its planned work; odm_machine_link adds a
+        finished print whose bed waits to be cleared.
+        """
+        self.ensure_one()
+        return False

@@ -1,4 +1,4 @@
-from odoo import models
+from odoo import fields, models
 
 
 class OdmPartQuote(models.Model):
@@ -14,3 +14,57 @@ class OdmPartQuote(models.Model):
             self.material_id,
             check_size=not self.sale_line_id.odm_dfm_override,
         )
+
+    def _odm_supply_issue(self):
+        """Why nobody can make this quote's part as quoted, in words ("" when someone can).
+
+        The shop's own active machines decide (the catalogue's machine types only price); a
+        quote that no machine of ours can make is a review for a person, never a promise.
+        """
+        self.ensure_one()
+        if self._odm_capable_machines():
+            return ""
+        process, material, part = self.process_id, self.material_id, self.part_id
+        machines = self.env["odm.machine"].search([("process_id", "=", process.id)])
+        running = machines.filtered(lambda machine: material in machine.material_ids)
+        if not machines:
+            return self.env._("The shop has no %(process)s machine.", process=process.name)
+        if not running:
+            return self.env._(
+                "No %(process)s machine of the shop runs %(material)s.",
+                process=process.name,
+                material=material.name,
+            )
+        largest = max(running, key=lambda machine: machine.build_x_mm * machine.build_y_mm)
+        return self.env._(
+            "%(part)s (%(size)s) fits no %(process)s machine of the shop running %(material)s; "
+            "the largest, %(machine)s, holds %(x).0f × %(y).0f × %(z).0f mm.",
+            part=part.name,
+            size=part.dimensions,
+            process=process.name,
+            material=material.name,
+            machine=largest.name,
+            x=largest.build_x_mm,
+            y=largest.build_y_mm,
+            z=largest.build_z_mm,
+        )
+
+    def _odm_promised_date(self):
+        """The date production can keep if this quote were confirmed now: the later of its
+        delivery option's date and the earliest finish the live plan allows (machines that can
+        run now, their load and calendars, the material); False when nobody can make it."""
+        self.ensure_one()
+        # Reads machines, the plan, calendars and stock, which a salesperson or a customer may
+        # not see; writes nothing.
+        quote = self.sudo()
+        if quote._odm_supply_issue():
+            return False
+        now = fields.Datetime.now()
+        tier_date = self.env.company.resource_calendar_id.plan_days(
+            quote.lead_time_days, now, compute_leaves=True
+        )
+        promised = tier_date.date() if tier_date else fields.Date.context_today(self)
+        finish = self.env["sale.order.line"].sudo()._odm_earliest_finish(quote)
+        if finish:
+            promised = max(promised, fields.Date.context_today(self, finish))
+        return promised

@@ -1,4 +1,4 @@
-from odoo import models
+from odoo import api, models
 
 
 class OdmProcess(models.Model):
@@ -6,3 +6,19 @@ class OdmProcess(models.Model):
 
     _name = "odm.process"
     _inherit = ["odm.process", "mail.thread"]
+
+    @api.model
+    def _odm_offered(self):
+        """Only processes someone can make are offered: a process without a machine is not."""
+        offered = super()._odm_offered()
+        return offered & offered._odm_with_maker()
+
+    def _odm_with_maker(self):
+        """The processes of ``self`` an active machine of the shop runs (read as the system:
+        customers choosing a process may not read machines)."""
+        machines = (
+            self.env["odm.machine"]
+            .sudo()
+            .search([("process_id", "in", self.ids), ("material_ids", "!=", False)])
+        )
+        return self & machines.process_id.with_env(self.env)

@@ -4,6 +4,7 @@ import pytz
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.misc import format_datetime
 
 from odm_engine.scheduling import scheduler
 
@@ -16,6 +17,8 @@ OPEN_PRODUCTION_STATES = ("confirmed", "progress", "to_close")
 HORIZON_DAYS = 120
 # Working intervals closer than this are one window (a 24/7 calendar comes day by day).
 WINDOW_JOIN_SECONDS = 60
+# The re-plan notification names this many late or blocked orders; the rest are counted.
+MAX_REPORTED_ORDERS = 10
 # Odoo priorities ("0" normal, "1" urgent) as lateness weights.
 PRIORITY_WEIGHT = {"0": 1.0, "1": 3.0}
 
@@ -45,7 +48,7 @@ class OdmProductionPlanner(models.AbstractModel):
         running = self.env["mrp.workorder"].search(
             [("state", "=", "progress"), ("production_id.state", "in", OPEN_PRODUCTION_STATES)]
         )
-        jobs = self._jobs(workorders, running, origin)
+        jobs, blocked = self._jobs(workorders, running, origin)
         workcenters = (
             self.env["mrp.workcenter"].browse(
                 {key for job in jobs for operation in job.operations for key in operation.durations}
@@ -55,9 +58,10 @@ class OdmProductionPlanner(models.AbstractModel):
         # Calendars are read once: for the plan and for the load it leaves.
         working = self._working_intervals(workcenters, origin)
         machines = self._machines(workcenters, origin, working)
-        bookings = self._running_bookings(running)
+        bookings = self._running_bookings(running) + self._held_bookings(workcenters, origin)
         limit = company.odm_plan_time_limit if time_limit is None else time_limit
         result = scheduler.plan(jobs, machines, bookings=bookings, time_limit=limit)
+        result.unschedulable.update(blocked)
         self._write_plan(result, jobs, workorders, origin)
         self.env["odm.workcenter.load"].rebuild(working, origin)
         return result
@@ -65,23 +69,36 @@ class OdmProductionPlanner(models.AbstractModel):
     @api.model
     def action_replan(self):
         result = self.replan()
-        late = sum(1 for hours in result.lateness.values() if hours > 0)
+        late = [key for key, lateness in result.lateness.items() if lateness > 0]
         message = self.env._(
             "%(count)s manufacturing orders planned (%(method)s, %(seconds).1f s): "
-            "%(late)s late, %(unplanned)s could not be planned.",
+            "%(late)s late, %(unplanned)s cannot run.",
             count=len(result.finish),
             method=result.method,
             seconds=result.seconds,
-            late=late,
+            late=len(late),
             unplanned=len(result.unschedulable),
         )
+        productions = self.env["mrp.production"].browse([*result.unschedulable, *late])
+        reasons = [
+            f"{production.name}: {production.odm_plan_issue or production.odm_plan_delay}"
+            for production in productions[:MAX_REPORTED_ORDERS]
+        ]
+        if len(productions) > MAX_REPORTED_ORDERS:
+            reasons.append(
+                self.env._(
+                    "…and %(count)s more (see Planning issue and Delay on the orders).",
+                    count=len(productions) - MAX_REPORTED_ORDERS,
+                )
+            )
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "title": self.env._("Production re-planned"),
-                "message": message,
+                "message": "\n".join([message, *reasons]),
                 "type": "warning" if late or result.unschedulable else "success",
+                "sticky": bool(reasons),
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
@@ -167,43 +184,55 @@ class OdmProductionPlanner(models.AbstractModel):
     @api.model
     def _jobs(self, workorders, running, origin):
         """One engine job per manufacturing order; the work orders of a build job share one
-        operation, the machine run, which each member order waits for."""
-        runs = {
-            build_job.id: scheduler.Operation(
-                key=_run_key(build_job),
-                durations={
-                    _key(workcenter): build_job._run_seconds(workcenter)
-                    for workcenter in build_job._eligible_workcenters()
-                },
-            )
-            for build_job in workorders.odm_build_job_id
-        }
+        operation, the machine run, which each member order waits for.
+
+        Machines with a blocker (``odm.machine._odm_plan_blocker``) are left out; an order
+        left with no machine for one of its operations is not planned. Returns (jobs,
+        {manufacturing order id: why it cannot run}).
+        """
         machine_workcenters = (
             self.env["odm.machine"]
+            .with_context(active_test=False)
             .search([("workcenter_id", "in", workorders.workcenter_id.ids)])
             .workcenter_id
         )
+        blocked, runs = {}, {}
+        for build_job in workorders.odm_build_job_id:
+            usable, reasons = self._usable(build_job._eligible_workcenters(), build_job.material_id)
+            if not usable:
+                reason = self._no_machine_reason(build_job.display_name, reasons)
+                blocked.update(dict.fromkeys(build_job.workorder_ids.production_id.ids, reason))
+                continue
+            runs[build_job.id] = scheduler.Operation(
+                key=_run_key(build_job),
+                durations={_key(wc): build_job._run_seconds(wc) for wc in usable},
+            )
         capable = {}  # quote -> work centers of the machines able to make its part
         running_by_production = running.grouped("production_id")
         jobs = []
         for production, members in workorders.grouped("production_id").items():
+            if production.id in blocked:
+                continue
             quote = production.bom_id.odm_quote_id
             if quote and quote not in capable:
                 capable[quote] = quote._odm_capable_machines().workcenter_id
-            operations = tuple(
-                runs[workorder.odm_build_job_id.id]
-                if workorder.odm_build_job_id
-                else scheduler.Operation(
-                    key=_key(workorder),
-                    durations=self._durations(
-                        workorder,
-                        capable.get(quote)
-                        if workorder.workcenter_id in machine_workcenters
-                        else None,
-                    ),
+            operations = []
+            for workorder in members:
+                if workorder.odm_build_job_id:
+                    operations.append(runs[workorder.odm_build_job_id.id])
+                    continue
+                on_machine = workorder.workcenter_id in machine_workcenters
+                durations, reasons = self._durations(
+                    workorder, capable.get(quote) if on_machine else None, quote.material_id
                 )
-                for workorder in members
-            )
+                if not durations:
+                    blocked[production.id] = self._no_machine_reason(
+                        workorder.display_name, reasons
+                    )
+                    break
+                operations.append(scheduler.Operation(key=_key(workorder), durations=durations))
+            if production.id in blocked:
+                continue
             busy = running_by_production.get(production, running.browse())
             release = max(
                 [self._material_release(production, origin)]
@@ -213,26 +242,80 @@ class OdmProductionPlanner(models.AbstractModel):
             jobs.append(
                 scheduler.Job(
                     key=_key(production),
-                    operations=operations,
+                    operations=tuple(operations),
                     release=release,
                     due=_seconds(deadline, origin) if deadline else None,
                     weight=PRIORITY_WEIGHT.get(production.priority, 1.0),
                 )
             )
-        return jobs
+        return jobs, blocked
 
     @api.model
-    def _durations(self, workorder, capable=None):
-        """Seconds the work order takes on each work center it may run on: a quoted part's
-        machine step on every ``capable`` machine, any other on its work center or the center's
-        alternatives."""
+    def _usable(self, workcenters, material):
+        """(the work centers whose machine can take work in ``material`` now, [why each other
+        cannot]); a work center that is no machine is always usable. Archived machines are
+        found too: their work is moved to others."""
+        machines = (
+            self.env["odm.machine"]
+            .with_context(active_test=False)
+            .search([("workcenter_id", "in", workcenters.ids)])
+        )
+        machine_of = {machine.workcenter_id: machine for machine in machines}
+        usable, reasons = workcenters.browse(), []
+        for workcenter in workcenters:
+            machine = machine_of.get(workcenter)
+            reason = machine._odm_plan_blocker(material or None) if machine else ""
+            if reason:
+                reasons.append(reason)
+            else:
+                usable |= workcenter
+        return usable, reasons
+
+    @api.model
+    def _no_machine_reason(self, work, reasons):
+        if not reasons:
+            return self.env._("%(work)s: no capable machine", work=work)
+        return self.env._(
+            "%(work)s: no capable machine can run it now (%(reasons)s)",
+            work=work,
+            reasons="; ".join(reasons),
+        )
+
+    @api.model
+    def _durations(self, workorder, capable=None, material=None):
+        """Seconds the work order takes on each work center it may run on, and why the others
+        cannot take it: a quoted part's machine step on every ``capable`` machine, any other on
+        its work center or the center's alternatives; machines with a blocker are left out."""
         workcenter = workorder.workcenter_id
-        eligible = capable if capable is not None else workcenter.alternative_workcenter_ids
-        durations = {_key(workcenter): workorder.duration_expected * 60}
-        for alternative in eligible - workcenter:
-            minutes = workorder._get_duration_expected(alternative_workcenter=alternative)
-            durations[_key(alternative)] = minutes * 60
-        return durations
+        eligible = (
+            capable if capable is not None else workcenter | workcenter.alternative_workcenter_ids
+        )
+        usable, reasons = self._usable(eligible, material)
+        durations = {}
+        for candidate in usable:
+            minutes = (
+                workorder.duration_expected
+                if candidate == workcenter
+                else workorder._get_duration_expected(alternative_workcenter=candidate)
+            )
+            durations[_key(candidate)] = minutes * 60
+        return durations, reasons
+
+    @api.model
+    def _held_bookings(self, workcenters, origin):
+        """Machines held beyond their planned work (``odm.machine._odm_busy_until``), e.g. a
+        bed to clear: nothing new starts on them before."""
+        machines = self.env["odm.machine"].search([("workcenter_id", "in", workcenters.ids)])
+        bookings = []
+        for machine in machines:
+            until = machine._odm_busy_until()
+            if until and until > origin:
+                bookings.append(
+                    scheduler.Booking(
+                        machine=_key(machine.workcenter_id), start=0.0, end=_seconds(until, origin)
+                    )
+                )
+        return bookings
 
     @api.model
     def _material_release(self, production, origin):
@@ -271,14 +354,30 @@ class OdmProductionPlanner(models.AbstractModel):
             if not build_job:
                 values["duration_expected"] = durations[workorder.id][slot.machine] / 60
             workorder.with_context(bypass_duration_calculation=True).write(values)
+        releases = {job.key: job.release for job in jobs}
         for production in workorders.production_id:
             reason = result.unschedulable.get(production.id, False)
-            values = {"odm_plan_issue": reason, "is_planned": not reason}
+            values = {
+                "odm_plan_issue": reason,
+                "is_planned": not reason,
+                "odm_plan_delay": result.lateness.get(production.id, 0) > 0
+                and self._delay_reason(releases.get(production.id, 0.0), origin),
+            }
             if not reason:
                 planned = production.workorder_ids.filtered("date_start")
                 values["date_start"] = min(planned.mapped("date_start"))
                 values["date_finished"] = max(planned.mapped("date_finished"))
             production.with_context(force_date=True).write(values)
+
+    @api.model
+    def _delay_reason(self, release, origin):
+        """Why a planned order is late: its material comes too late, or its machines are busy."""
+        if release > 0:
+            return self.env._(
+                "waits for material until %(date)s",
+                date=format_datetime(self.env, origin + timedelta(seconds=release)),
+            )
+        return self.env._("its capable machines are booked until after its deadline")
 
     # ------------------------------------------------------------------ capable to promise
     @api.model
@@ -304,7 +403,7 @@ class OdmProductionPlanner(models.AbstractModel):
         running = self.env["mrp.workorder"].search(
             [("state", "=", "progress"), ("workcenter_id", "in", workcenters.ids)]
         )
-        bookings = self._running_bookings(running)
+        bookings = self._running_bookings(running) + self._held_bookings(workcenters, origin)
         if not started_only:
             bookings += self._planned_bookings(workcenters, origin)
         finish = scheduler.earliest_finish(

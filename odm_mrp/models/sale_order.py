@@ -23,6 +23,11 @@ class SaleOrder(models.Model):
             dates = order.order_line.filtered("odm_promised_date").mapped("odm_promised_date")
             order.odm_promised_date = max(dates, default=False)
 
+    def _odm_blocking_lines(self):
+        """Lines no machine of the shop can make need a review too: they cannot be signed on
+        the portal nor confirmed, as lines with a blocking manufacturability finding."""
+        return super()._odm_blocking_lines() | self.order_line.filtered("odm_supply_issue")
+
     def _action_cancel(self):
         """Cancels the orders' manufacturing orders too, or nothing when one has started."""
         productions = self.order_line._odm_productions()

@@ -1,7 +1,8 @@
 from datetime import datetime, time
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.misc import format_date
 
 from odm_engine.scheduling.routing import RoutingError, order_minutes, quote_figures
 
@@ -22,6 +23,19 @@ class SaleOrderLine(models.Model):
         "plan allows today (machines' load and calendars, material on hand, incoming or the "
         "vendor's lead time), computed when the line was priced.",
     )
+    odm_supply_issue = fields.Char(
+        "Cannot be made",
+        compute="_compute_odm_supply_issue",
+        help="Why no machine of the shop can make the part as quoted: the line needs a review and "
+        "cannot be signed or confirmed until it is re-quoted or a manager accepts it.",
+    )
+
+    @api.depends("odm_quote_id", "odm_dfm_override")
+    def _compute_odm_supply_issue(self):
+        for line in self:
+            # Machines are production's; the answer is only a sentence about the line.
+            quote = line.odm_quote_id.sudo()
+            line.odm_supply_issue = quote._odm_supply_issue() if quote else False
 
     # ------------------------------------------------------------------ capable to promise
     def _odm_apply(self, result, quote):
@@ -30,17 +44,26 @@ class SaleOrderLine(models.Model):
         return applied
 
     def _odm_promise(self, result, quote):
-        """Promises a date production can keep."""
-        today = fields.Date.context_today(self)
-        tier_date = self.env.company.resource_calendar_id.plan_days(
-            result.lead_time_days, fields.Datetime.now(), compute_leaves=True
-        )
-        promised = tier_date.date() if tier_date else today
-        # Reads the plan, calendars and stock, which a salesperson may not see; writes nothing.
-        finish = self.sudo()._odm_earliest_finish(quote.sudo())
-        if finish:
-            promised = max(promised, fields.Date.context_today(self, finish))
-        self.with_context(odm_repricing=True).write({"odm_promised_date": promised})
+        """Promises a date production can keep (none for a part nobody can make) and writes it
+        into the description, so that the backend, the portal and the PDF say the same."""
+        line = self.with_context(odm_repricing=True)
+        line.odm_promised_date = quote._odm_promised_date()
+        line.name = self._odm_description(result)
+
+    def _odm_description(self, result):
+        description = super()._odm_description(result)
+        if self.odm_promised_date:
+            return self.env._(
+                "%(description)s\nReady by %(date)s",
+                description=description,
+                date=format_date(self.env, self.odm_promised_date),
+            )
+        if self.odm_supply_issue:
+            return self.env._(
+                "%(description)s\nNeeds review: our team confirms how and when it can be made.",
+                description=description,
+            )
+        return description
 
     def _prepare_procurement_values(self, group_id=False):
         """The promised date becomes the manufacturing order's deadline, which the planner
@@ -60,7 +83,10 @@ class SaleOrderLine(models.Model):
             template = self.env["odm.routing.template"]._for_process(quote.process_id)
         except (RoutingError, UserError):
             return None
-        machines = quote._odm_capable_machines()
+        material = quote.material_id
+        machines = quote._odm_capable_machines().filtered(
+            lambda machine: not machine._odm_plan_blocker(material)
+        )
         steps = []
         for line in template.line_ids:
             workcenters = (

@@ -77,6 +77,25 @@ class OdmRecalibrationWizard(models.TransientModel):
         line = process.parameter_ids.filtered(lambda item: item.key == name)
         return f"{line.label} ({line.unit})" if line.unit else line.label
 
+    def _change_sentence(self, line):
+        """One applied proposal, for the process's chatter."""
+        material = f" ({line.material_id.name})" if line.material_id else ""
+        old, new = f"{line.current_value:g}", f"{line.proposed_value:g}"
+        return self.env._(
+            "%(parameter)s%(material)s: %(old)s → %(new)s (%(measure)s: actual "
+            "%(factor).2f × quoted over %(samples)s orders, typical error %(before).0f %% "
+            "→ %(after).0f %%)",
+            parameter=line.parameter_label,
+            material=material,
+            old=old,
+            new=new,
+            measure=dict(line._fields["measure"].selection)[line.measure].lower(),
+            factor=line.factor,
+            samples=line.samples,
+            before=line.error_before_pct,
+            after=line.error_after_pct,
+        )
+
     def action_apply(self):
         """Writes the ticked proposals and tells each process what changed and why."""
         chosen = self.line_ids.filtered("apply")
@@ -85,21 +104,7 @@ class OdmRecalibrationWizard(models.TransientModel):
         chosen._apply()
         for process in chosen.process_id:
             changes = Markup("").join(
-                Markup("<li>%s</li>")
-                % self.env._(
-                    "%(parameter)s%(material)s: %(old)s → %(new)s (%(measure)s: actual "
-                    "%(factor).2f × quoted over %(samples)s orders, typical error %(before).0f %% "
-                    "→ %(after).0f %%)",
-                    parameter=line.parameter_label,
-                    material=f" ({line.material_id.name})" if line.material_id else "",
-                    old=f"{line.current_value:g}",
-                    new=f"{line.proposed_value:g}",
-                    measure=dict(line._fields["measure"].selection)[line.measure].lower(),
-                    factor=line.factor,
-                    samples=line.samples,
-                    before=line.error_before_pct,
-                    after=line.error_after_pct,
-                )
+                Markup("<li>%s</li>") % self._change_sentence(line)
                 for line in chosen.filtered(lambda item, proc=process: item.process_id == proc)
             )
             process.message_post(

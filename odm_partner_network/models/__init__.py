@@ -18,4 +18,7 @@ from . import odm_federation_peer
 from . import odm_federation_nonce
 from . import odm_federation_idempotency
 from . import sale_order
+from . import sale_order_line
+from . import odm_process
+from . import odm_part_quote
 from . import stock_picking

@@ -44,12 +44,15 @@ class MrpProduction(models.Model):
 
     def _odm_purchase_production(self, partner, option):
         """The partner makes the whole order under Odoo's subcontracting: a subcontract BoM
-        for it, the components sent by the resupply route, and a purchase of the product
-        that feeds the deliveries our order was feeding."""
+        for it, the components sent by the resupply route unless its rate card includes the
+        material, and a purchase of the product that feeds the deliveries our order was
+        feeding."""
         self._odm_check_offloadable()
+        partner = partner.commercial_partner_id
+        rate = partner._odm_rate_for(self.bom_id.odm_quote_id)
         # BoMs and product routes are production managers'; made on the planner's behalf.
         self.env["mrp.bom"].sudo()._odm_subcontract_bom(
-            self.bom_id.sudo(), partner.commercial_partner_id
+            self.bom_id.sudo(), partner, components=not rate.material_included
         )
         deliveries = self.move_finished_ids.move_dest_ids.filtered(
             lambda move: move.state not in ("done", "cancel")

@@ -2,6 +2,7 @@ from datetime import datetime, time
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.misc import format_amount
 
 from odm_engine.network import routing
 from odm_engine.network.federation_client import PartnerRefused, PartnerUnavailable
@@ -242,21 +243,67 @@ class OdmNetworkRouter(models.AbstractModel):
         else:
             purchase = production._odm_purchase_production(partner, option)
         purchase._odm_share_part(production.bom_id.odm_quote_id, production.product_qty)
-        purchase._odm_send_to_partner()
-        if workorder:
-            workorder._odm_mark_offloaded(purchase)
+        work = workorder.display_name if workorder else production.name
+        if purchase.state == "draft":
+            body = self.env._(
+                "%(work)s: request for quotation %(purchase)s sent to %(partner)s, as its "
+                "agreement asks; the work is handed over when it is confirmed. %(explanation)s",
+                work=work,
+                purchase=purchase.name,
+                partner=partner.name,
+                explanation=option.explanation,
+            )
         else:
-            production._odm_cancel_for(purchase)
-        production.message_post(
-            body=self.env._(
+            purchase._odm_send_to_partner()
+            body = self.env._(
                 "%(work)s offloaded to %(partner)s on %(purchase)s: %(explanation)s",
-                work=workorder.display_name if workorder else production.name,
+                work=work,
                 partner=partner.name,
                 purchase=purchase.name,
                 explanation=option.explanation,
             )
-        )
+        loss = self._loss_warning(production, work, option)
+        production.message_post(body=f"{body} {loss}" if loss else body)
+        if loss:
+            purchase.message_post(body=loss)
         return purchase
+
+    @api.model
+    def _loss_warnings(self, production, workorder, ranking):
+        """One sentence with the numbers per option that costs more than the work sells for."""
+        work = workorder.display_name if workorder else production.name
+        warnings = (self._loss_warning(production, work, option) for option in ranking.options)
+        return [warning for warning in warnings if warning]
+
+    @api.model
+    def _loss_warning(self, production, work, option):
+        """A sentence with the numbers when ``option`` (ours or a partner's) costs more than
+        the order sells for; empty when it does not."""
+        # Production people may not read sales; only the line's amount is read.
+        sale_line = production.sudo().sale_line_id
+        value = self._value(production, sale_line, production.bom_id.odm_quote_id)
+        cost = option.cost + option.shipping_cost
+        if cost <= value:
+            return ""
+        currency = production.company_id.currency_id
+        amounts = {
+            "work": work,
+            "cost": format_amount(self.env, cost, currency),
+            "price": format_amount(self.env, value, currency),
+            "loss": format_amount(self.env, cost - value, currency),
+        }
+        if option.in_house:
+            return self.env._(
+                "Warning: our cost of %(cost)s for %(work)s is above its sale price of "
+                "%(price)s (a loss of %(loss)s).",
+                **amounts,
+            )
+        return self.env._(
+            "Warning: %(candidate)s's price of %(cost)s (shipping included) for %(work)s is "
+            "above its sale price of %(price)s (a loss of %(loss)s).",
+            candidate=option.candidate,
+            **amounts,
+        )
 
     @api.model
     def _date_planned(self, option):

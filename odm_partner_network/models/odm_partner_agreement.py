@@ -48,6 +48,12 @@ class OdmPartnerAgreement(models.Model):
     target_on_time_pct = fields.Float("Target on-time (%)", default=95.0)
     max_reject_pct = fields.Float("Maximum rejects (%)", default=2.0)
     lead_days = fields.Integer(help="Days the partner adds before its work starts.")
+    rfq_first = fields.Boolean(
+        "Request for quotation first",
+        tracking=True,
+        help="The partner confirms price and date before it takes work: an offload stays a "
+        "request for quotation, and the work is handed over when a buyer confirms it.",
+    )
     note = fields.Html("Terms")
 
     @api.constrains("state", "partner_id", "active")

@@ -40,6 +40,24 @@ class OdmPartnerCapability(models.Model):
                 f"{capability.partner_id.display_name} - {capability.process_id.display_name}"
             )
 
+    @api.model
+    def _odm_in_force(self, domain):
+        """Capabilities matching ``domain`` of manufacturing partners with an agreement in
+        force: the partners work can go to."""
+        return self.search(
+            [
+                *domain,
+                ("partner_id.odm_is_manufacturer", "=", True),
+                ("partner_id.odm_agreement_ids.state", "=", "active"),
+                ("partner_id.company_id", "in", (False, self.env.company.id)),
+            ]
+        )
+
+    def _odm_holds(self, sorted_size):
+        """Whether a part of ``sorted_size`` (ascending) fits the envelope turned any way."""
+        envelope = sorted((self.max_x_mm, self.max_y_mm, self.max_z_mm))
+        return all(need <= room for need, room in zip(sorted_size, envelope, strict=True))
+
     @api.constrains("max_x_mm", "max_y_mm", "max_z_mm", "tolerance_mm")
     def _check_dimensions(self):
         for capability in self:

@@ -22,6 +22,10 @@ class OdmPartnerRate(models.Model):
     )
     setup_price = fields.Monetary(help="Charged once per order.")
     per_part_price = fields.Monetary(help="Charged for every part.")
+    material_included = fields.Boolean(
+        help="The partner supplies the material and its price includes it: an offloaded order "
+        "sends the partner none of ours.",
+    )
 
     @api.constrains("setup_price", "per_part_price")
     def _check_prices(self):

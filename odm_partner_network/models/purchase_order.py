@@ -51,11 +51,19 @@ class PurchaseOrder(models.Model):
     )
     odm_tracking_ref = fields.Char("Tracking reference", readonly=True, copy=False)
     odm_idempotency_key = fields.Char(readonly=True, copy=False)
+    odm_round_trip_ids = fields.One2many(
+        "stock.picking",
+        "odm_offload_purchase_id",
+        "Round trip",
+        readonly=True,
+        help="An offloaded operation's parts: shipped to the partner, received back.",
+    )
 
     @api.model
     def _odm_create_offload(self, partner, production, option, line_values, workorder=None):
-        """A confirmed purchase of the offloaded work, dated and priced from the ranked option
-        (its cost with commission, in the company's currency)."""
+        """A purchase of the offloaded work, dated and priced from the ranked option (its cost
+        with commission, in the company's currency): confirmed at once, or left a request for
+        quotation when the partner's agreement asks for one."""
         quantity = line_values["product_qty"]
         date_planned = self.env["odm.network.router"]._date_planned(option)
         purchase = self.create(
@@ -79,8 +87,67 @@ class PurchaseOrder(models.Model):
                 ],
             }
         )
-        purchase.button_confirm()
+        if not partner.commercial_partner_id.odm_agreement_id.rfq_first:
+            purchase.button_confirm()
         return purchase
+
+    def button_approve(self, force=False):
+        """A confirmed offload hands the work over to the partner (see _odm_hand_over)."""
+        result = super().button_approve(force=force)
+        self.filtered(
+            lambda purchase: purchase.odm_offload_kind and purchase.state in ("purchase", "done")
+        )._odm_hand_over()
+        return result
+
+    def _odm_hand_over(self):
+        """The work is the partner's: our order of a whole offload is cancelled, an offloaded
+        operation leaves our plan and its parts make a round trip to the partner."""
+        for purchase in self:
+            production, workorder = purchase.odm_production_id, purchase.odm_workorder_id
+            if purchase.odm_offload_kind == "production" and production.state != "cancel":
+                production._odm_cancel_for(purchase)
+            elif purchase.odm_offload_kind == "operation" and not workorder.odm_offload_purchase_id:
+                workorder._odm_mark_offloaded(purchase)
+                purchase._odm_ship_round_trip()
+
+    def _odm_ship_round_trip(self):
+        """Two transfers of the operation's parts: to the partner's subcontracting location
+        and back to stock; receiving them back receives the service (the work order ends)."""
+        self.ensure_one()
+        production = self.odm_production_id
+        warehouse = production.picking_type_id.warehouse_id or self.picking_type_id.warehouse_id
+        partner = self.partner_id.commercial_partner_id
+        at_partner = partner.with_company(self.company_id).property_stock_subcontractor
+        stock = warehouse.lot_stock_id
+        legs = (
+            (warehouse.subcontracting_resupply_type_id, stock, at_partner),
+            (warehouse.in_type_id, at_partner, stock),
+        )
+        self.env["stock.picking"].sudo().create(
+            [
+                {
+                    "picking_type_id": picking_type.id,
+                    "partner_id": partner.id,
+                    "location_id": source.id,
+                    "location_dest_id": destination.id,
+                    "origin": f"{self.name} - {production.name}",
+                    "odm_offload_purchase_id": self.id,
+                    "move_ids": [
+                        fields.Command.create(
+                            {
+                                "name": self.odm_workorder_id.display_name,
+                                "product_id": production.product_id.id,
+                                "product_uom_qty": production.product_qty,
+                                "product_uom": production.product_uom_id.id,
+                                "location_id": source.id,
+                                "location_dest_id": destination.id,
+                            }
+                        )
+                    ],
+                }
+                for picking_type, source, destination in legs
+            ]
+        ).action_confirm()
 
     def _odm_share_part(self, quote, quantity):
         """What the partner gets about the part, as its agreement allows: full geometry (and an
@@ -215,11 +282,12 @@ class PurchaseOrder(models.Model):
             )
             if part
         )
+        in_brackets = f" ({details})" if details else ""
         self.message_post(
             body=self.env._(
                 "%(partner)s: %(status)s%(details)s",
                 partner=self.partner_id.commercial_partner_id.name,
                 status=label,
-                details=f" ({details})" if details else "",
+                details=in_brackets,
             )
         )

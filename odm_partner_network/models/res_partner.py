@@ -43,6 +43,16 @@ class ResPartner(models.Model):
     odm_parts_rejected = fields.Float("Parts rejected", compute="_compute_odm_scorecard")
     odm_reject_pct = fields.Float("Reject rate (%)", compute="_compute_odm_scorecard")
 
+    def _odm_rate_for(self, quote):
+        """The rate card line that prices ``quote``'s process and material: the material's own
+        line, else the process's line for any material (empty: none)."""
+        self.ensure_one()
+        rates = self.odm_rate_ids.filtered(lambda rate: rate.process_id == quote.process_id)
+        return (
+            rates.filtered(lambda rate: rate.material_id == quote.material_id)[:1]
+            or rates.filtered(lambda rate: not rate.material_id)[:1]
+        )
+
     @api.depends("commercial_partner_id")
     def _compute_odm_federation_peer_id(self):
         # Superuser: every user routing work must know whether a partner is reachable.

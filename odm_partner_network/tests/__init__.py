@@ -7,3 +7,6 @@ from . import test_federation_client
 from . import test_federation_openapi
 from . import test_federation_two_shops
 from . import test_federation_nonce
+from . import test_partner_supply
+from . import test_honest_offload
+from . import test_federation_key_scope

@@ -22,6 +22,11 @@ class OdmMakeOrBuyWizard(models.TransientModel):
         related="recommended_line_id.partner_id", string="Recommended partner"
     )
     order_reasons = fields.Text("Why this order", readonly=True)
+    loss_warning = fields.Text(
+        "Below cost",
+        readonly=True,
+        help="Options that cost more than the work sells for, with the numbers.",
+    )
     line_ids = fields.One2many("odm.make.or.buy.line", "wizard_id", readonly=True)
     option_ids = fields.One2many(
         "odm.make.or.buy.line", "wizard_id", domain=[("excluded", "=", False)], readonly=True
@@ -95,6 +100,7 @@ class OdmMakeOrBuyWizard(models.TransientModel):
                 "decision": decision.action,
                 "decision_reason": decision.reason,
                 "order_reasons": "\n".join(ranking.order_reasons),
+                "loss_warning": "\n".join(router._loss_warnings(production, workorder, ranking)),
                 "line_ids": [fields.Command.create(values) for values in lines],
             }
         )
