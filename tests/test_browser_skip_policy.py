@@ -18,7 +18,9 @@ def test_unrelated_skip():
 """
 
 
-def test_browser_skips_fail_other_skips_stay_skips(pytester):
+def test_browser_skips_fail_other_skips_stay_skips(pytester, monkeypatch):
+    # The root conftest loads the peers' fixtures from this repository's tests package.
+    monkeypatch.setenv("PYTHONPATH", str(ROOT_CONFTEST.parent))
     pytester.makeconftest(ROOT_CONFTEST.read_text())
     pytester.makepyfile(test_tours=SKIPPING_TESTS)
     result = pytester.runpytest_subprocess("-p", "no:odoo", "-p", "no:cacheprovider")

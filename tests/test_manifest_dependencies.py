@@ -153,8 +153,8 @@ def test_engine_distribution_declares_its_imports():
     project = tomllib.loads((ROOT / "odm_engine" / "pyproject.toml").read_text())["project"]
     declared = {_requirement_name(spec) for spec in project["dependencies"]}
     for name, extra in project["optional-dependencies"].items():
-        declared |= {_requirement_name(s) for s in extra if not s.startswith("odm-engine")}
-        assert name
+        if name != "test":  # the engine tests' own tools, not the engine's
+            declared |= {_requirement_name(s) for s in extra if not s.startswith("odm-engine")}
     files = list((ENGINE_SRC / "odm_engine").rglob("*.py"))
     modules, _ = _needs(files, lambda p: _module_name(p, ENGINE_SRC))
     needed = _distributions(modules)

@@ -1,7 +1,7 @@
 """Writes each addon's README.rst from its readme/ fragments, as OCA's generator does.
 
-Run ``.odm/venv/bin/python -m tools.gen_addon_readme`` after editing a fragment; the test suite fails while a
-README.rst is out of date.
+Run ``.odm/venv/bin/python -m tools.gen_addon_readme`` after editing a fragment; the test suite
+fails while a README.rst is out of date.
 """
 
 import ast

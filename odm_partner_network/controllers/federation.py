@@ -8,9 +8,10 @@
 
 Every request carries the caller's Odoo API key (``Authorization: Bearer``) and an HMAC
 signature (engine/signing.py) with the key id of the same peer; docs/network-api-v1.yaml
-describes the payloads. Errors are ``{"api_version": "1", "error": {"code", "message"}}``
-with 401 (key or signature), 404, 409 (idempotency conflict), 413 (too large) or 422 (payload).
-A refused request changes nothing: its transaction is rolled back.
+describes the payloads. Errors are the quote API's ``{"api_version": "1", "error": {"code",
+"field", "message"}}`` with 401 (key or signature), 404, 409 (idempotency conflict), 413 (too
+large) or 422 (payload, options: odm.request.options). A refused request changes nothing: its
+transaction is rolled back.
 """
 
 import base64
@@ -28,9 +29,14 @@ from odoo import fields, http
 from odoo.exceptions import UserError
 from odoo.http import request
 
+from odoo.addons.odm_quote.controllers.api import error_response
+from odoo.addons.odm_quote.models.odm_request_options import OdmRequestError
+
 from odm_engine.network import signing
 from odm_engine.network.federation_client import API_PREFIX, ORDER_STATES
 from odm_engine.service import json_ready
+
+from ..models.odm_federation_peer import API_KEY_SCOPE
 
 MAX_BODY_PARAM = "odm_partner_network.federation_max_body_bytes"
 DEFAULT_MAX_BODY_BYTES = 32 * 2**20
@@ -68,13 +74,15 @@ class Call(NamedTuple):
 
 
 class FederationError(Exception):
-    """A refused request: HTTP ``status``, a stable ``code`` and a message for the caller."""
+    """A refused request: HTTP ``status``, a stable ``code``, a message for the caller and the
+    payload ``field`` it is about, if one."""
 
-    def __init__(self, status, code, message):
+    def __init__(self, status, code, message, field=None):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.field = field
 
 
 def _route(path, method):
@@ -118,7 +126,12 @@ class FederationApi(http.Controller):
             answer, status, headers = handler(Call(peer, body, payload), *args)
         except FederationError as error:
             request.env.cr.rollback()
-            return _error(error.status, error.code, error.message)
+            return error_response(
+                error.status, error.code, error.message, error.field, signing.API_VERSION
+            )
+        except OdmRequestError as error:
+            request.env.cr.rollback()
+            return error_response(422, **error.to_dict(), api_version=signing.API_VERSION)
         return request.make_json_response(
             {"api_version": signing.API_VERSION, **answer}, status=status, headers=headers
         )
@@ -140,7 +153,7 @@ class FederationApi(http.Controller):
         token = re.match(r"(?i)bearer\s+(\S+)$", httprequest.headers.get("Authorization", ""))
         if not token:
             raise FederationError(401, "missing_api_key", "Send Authorization: Bearer <API key>.")
-        uid = env["res.users.apikeys"]._check_credentials(scope="rpc", key=token.group(1))
+        uid = env["res.users.apikeys"]._check_credentials(scope=API_KEY_SCOPE, key=token.group(1))
         if not uid:
             raise FederationError(401, "bad_api_key", "The API key is unknown or expired.")
         peers = env["odm.federation.peer"].sudo()
@@ -211,7 +224,7 @@ class FederationApi(http.Controller):
         """The price of a part with our own quoting engine: from its file (the part is kept
         for the client, the quote frozen and named) or from its measurements only."""
         peer, payload = call.peer, call.payload
-        options = _catalogue(peer, payload)
+        options = _options(peer, payload)
         part_data = _required(payload, "part", dict)
         if "metrics" in part_data:
             metrics = _required(part_data, "metrics", dict)
@@ -227,10 +240,10 @@ class FederationApi(http.Controller):
         try:
             result, parameters = peer.env["odm.pricing"].quote(
                 part,
-                options["process"],
-                options["material"],
-                options["quantity"],
-                finish=options["finish"],
+                options.process,
+                options.material,
+                options.quantity,
+                finish=options.finish,
             )
         except UserError as error:
             code = "refused" if part.id else "bad_metrics"
@@ -241,7 +254,11 @@ class FederationApi(http.Controller):
             ) from error
         quote_id = None
         if part.id:
-            known = {f"{name}_id": options[name] for name in ("process", "material", "finish")}
+            known = {
+                "process_id": options.process,
+                "material_id": options.material,
+                "finish_id": options.finish,
+            }
             quote_id = peer.env["odm.pricing"].freeze(part, result, parameters, known=known).id
         report = json_ready(result.to_dict())
         answer = {key: report.get(key) for key in QUOTE_KEYS}
@@ -271,7 +288,18 @@ class FederationApi(http.Controller):
         po_ref = _required(payload, "po_ref", str)
         lines = _required(payload, "lines", list)
         if not 1 <= len(lines) <= MAX_LINES:
-            raise FederationError(422, "bad_payload", f"lines: 1 to {MAX_LINES} lines.")
+            raise FederationError(422, "bad_payload", f"lines: 1 to {MAX_LINES} lines.", "lines")
+        # Every line's options are checked before anything is written.
+        line_options = []
+        for index, line in enumerate(lines):
+            if not isinstance(line, dict):
+                raise FederationError(
+                    422, "bad_payload", f"lines[{index}] is not an object.", f"lines[{index}]"
+                )
+            try:
+                line_options.append(_options(peer, line))
+            except OdmRequestError as error:
+                raise error.at(f"lines[{index}]") from error
         order = peer.env["sale.order"].create(
             {
                 "partner_id": peer.partner_id.id,
@@ -282,17 +310,14 @@ class FederationApi(http.Controller):
             }
         )
         try:
-            for index, line in enumerate(lines):
-                if not isinstance(line, dict):
-                    raise FederationError(422, "bad_payload", f"lines[{index}] is not an object.")
-                options = _catalogue(peer, line)
+            for line, options in zip(lines, line_options, strict=True):
                 part = _part_from_file(peer, _required(line, "part", dict))
                 order._odm_add_part_lines(
                     part,
-                    options["process"],
-                    options["quantity"],
-                    material=options["material"],
-                    finish=options["finish"],
+                    options.process,
+                    options.quantity,
+                    material=options.material,
+                    finish=options.finish,
                 )
             order.action_confirm()
         except UserError as error:
@@ -356,13 +381,6 @@ class FederationApi(http.Controller):
         return {"po_ref": purchase.name, "state": purchase.odm_remote_state}, 200, None
 
 
-def _error(status, code, message):
-    return request.make_json_response(
-        {"api_version": signing.API_VERSION, "error": {"code": code, "message": message}},
-        status=status,
-    )
-
-
 def _json_object(body):
     try:
         payload = json.loads(body)
@@ -377,40 +395,21 @@ def _required(payload, name, kind):
     value = payload.get(name)
     if not isinstance(value, kind) or not value:
         raise FederationError(
-            422, "bad_payload", f"{name} is required and must be a non-empty {kind.__name__}."
+            422,
+            "bad_payload",
+            f"{name} is required and must be a non-empty {kind.__name__}.",
+            name,
         )
     return value
 
 
-def _catalogue(peer, payload):
-    """Process, material, finish (our records, by code) and quantity of a quote or a line."""
-    company = peer.env.company
-    options = {}
-    for name, model in (
-        ("process", "odm.process"),
-        ("material", "odm.material"),
-        ("finish", "odm.finish"),
-    ):
-        code = payload.get(name)
-        if code is None and name != "process":
-            options[name] = peer.env[model]
-            continue
-        if not isinstance(code, str):
-            raise FederationError(422, "bad_payload", f"{name} must be a code (string).")
-        record = peer.env[model].search(
-            [("code", "=", code), ("company_id", "in", (company.id, False))], limit=1
-        )
-        if not record:
-            raise FederationError(422, f"unknown_{name}", f"We have no {name} with code {code!r}.")
-        options[name] = record
-    options["material"] = options["material"] or options["process"].default_material_id
-    quantity = payload.get("quantity")
-    if isinstance(quantity, float) and quantity.is_integer():
-        quantity = int(quantity)
-    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
-        raise FederationError(422, "bad_payload", "quantity must be a whole number of at least 1.")
-    options["quantity"] = quantity
-    return options
+def _options(peer, payload):
+    """Process, material, finish (codes) and quantity of a quote or a line, resolved by
+    odm.request.options for our company; OdmRequestError names the refused one."""
+    if payload.get("quantity") is None:
+        raise FederationError(422, "bad_payload", "quantity is required.", "quantity")
+    values = {name: payload.get(name) for name in ("process", "material", "finish", "quantity")}
+    return peer.env["odm.request.options"].resolve(values, company=peer.env.company)
 
 
 def _part_from_file(peer, part_data):

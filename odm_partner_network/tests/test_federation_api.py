@@ -18,6 +18,8 @@ from odoo.addons.odm_quote.tests.common import box_stl
 from odm_engine.network import signing
 from odm_engine.network.federation_client import API_PREFIX, FederationClient, PartnerRefused
 
+from ..models.odm_federation_peer import API_KEY_SCOPE
+
 SECRET = "test-shared-secret-0123456789"
 
 
@@ -275,7 +277,7 @@ class TestFederationApi(HttpCase):
         action = self.peer.action_odm_issue_api_key()
         key = action["params"]["message"].split()[0]
         self.assertEqual(
-            self.env["res.users.apikeys"]._check_credentials(scope="rpc", key=key),
+            self.env["res.users.apikeys"]._check_credentials(scope=API_KEY_SCOPE, key=key),
             self.peer.local_user_id.id,
         )
         self.assertEqual(self.peer.local_user_id.commercial_partner_id, self.client_shop)
@@ -357,3 +359,37 @@ class TestFederationApi(HttpCase):
         with self.assertRaises(PartnerRefused) as refused:
             self.client(self.other_peer, self.other_key).order_status(answer["order_ref"])
         self.assertEqual((refused.exception.status, refused.exception.code), (404, "not_found"))
+
+    def test_option_refusals_name_the_field_as_the_quote_api_does(self):
+        """One resolver (odm.request.options) and one envelope: 422 {code, field, message}."""
+        self.env.company.odm_max_quantity = 500
+        self.env.flush_all()  # the raw requests below do not flush as url_open does
+        aluminium = self.env["odm.material"].search([("process_ids", "not in", self.fdm.ids)])[:1]
+        before = self.counts()
+        rfq = {"process": self.fdm.code, "quantity": 1, "part": part_payload(self.stl)}
+        for change, code, field in (
+            ({"material": aluminium.code}, "material_not_offered", "material"),
+            ({"quantity": 501}, "bad_quantity", "quantity"),
+            ({"quantity": "many"}, "bad_quantity", "quantity"),
+            ({"finish": "NO-SUCH-FINISH"}, "unknown_finish", "finish"),
+        ):
+            with self.subTest(change=change):
+                response = self.send("POST", "rfq", json.dumps({**rfq, **change}).encode())
+                self.assertRefused(response, 422, code)
+                error = response.json()["error"]
+                self.assertEqual(set(error), {"code", "field", "message"})
+                self.assertEqual(error["field"], field)
+        # An order whose second line asks for a material its process does not run: nothing
+        # is written, and the field says which line.
+        order = self.order_payload()
+        order["lines"].append({**order["lines"][0], "material": aluminium.code})
+        response = self.send(
+            "POST",
+            "orders",
+            json.dumps(order).encode(),
+            extra={"Idempotency-Key": "order-key-0000000042"},
+        )
+        self.assertRefused(response, 422, "material_not_offered")
+        self.assertEqual(response.json()["error"]["field"], "lines[1].material")
+        self.assertIn(f"{aluminium.name} is not made with", response.json()["error"]["message"])
+        self.assertEqual(self.counts(), before)

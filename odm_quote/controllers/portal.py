@@ -37,11 +37,11 @@ from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 from ..models.odm_part import UploadRefusedError
+from ..models.odm_request_options import UNITS, OdmRequestError
+from ..models.sale_order_line import customer_findings
 
 QUOTE_URL = "/odm/quote"
 PARTS_URL = "/my/parts"
-UNITS = ("auto", "mm", "inch")
-MAX_QUANTITY = 1_000_000
 # Visitors without an account share the quoting workers: their uploads are kept small.
 MAX_PUBLIC_PARTS = 10
 FLASH_KEY = "odm_portal_flash"
@@ -73,34 +73,30 @@ class OdmQuotePortal(CustomerPortal):
     def odm_quote_upload(self, **form):
         if self._odm_login_required():
             return self._odm_login_redirect()
-        catalogue = self._odm_catalogue()
         try:
-            options, notes = self._odm_options(form, catalogue)
-            unit = form.get("unit") or "auto"
-            if unit not in UNITS:
-                raise FormError(
-                    request.env._("Choose the unit of the files: automatic, mm or inch.")
-                )
+            options = self._odm_options(form)
             uploads = self._odm_uploads()
         except FormError as error:
             return self._odm_render_quote_page(errors=[str(error)], form=form, status=422)
         except UploadRefusedError as error:
             return self._odm_render_quote_page(errors=error.reasons, form=form, status=422)
+        except OdmRequestError as error:
+            return self._odm_render_quote_page(errors=[error.args[0]], form=form, status=422)
 
         if request.env.user._is_public():
             try:
-                previews = self._odm_preview(uploads, unit, options)
+                previews = self._odm_preview(uploads, options)
             except UploadRefusedError as error:
                 return self._odm_render_quote_page(errors=error.reasons, form=form, status=422)
             except UserError as error:
                 return self._odm_render_quote_page(errors=[error.args[0]], form=form, status=422)
-            return self._odm_render_quote_page(previews=previews, notes=notes, form=form)
+            return self._odm_render_quote_page(previews=previews, form=form)
 
         try:
             # The cart too is created only if every file becomes a priced part.
             with request.env.cr.savepoint():
                 cart = self._odm_cart(create=True)
-                lines = cart._odm_add_uploads(uploads, unit=unit, **options)
+                lines = cart._odm_add_uploads(uploads, unit=options.unit, **options.as_kwargs())
         except UploadRefusedError as error:
             return self._odm_render_quote_page(errors=error.reasons, form=form, status=422)
         except UserError as error:
@@ -114,8 +110,6 @@ class OdmQuotePortal(CustomerPortal):
                 parts=", ".join(names[:5]) + (", …" if len(names) > 5 else ""),
             ),
         )
-        for note in notes:
-            self._odm_flash("warning", note)
         return request.redirect(f"{QUOTE_URL}#odm_line_{lines[:1].id}")
 
     @http.route(
@@ -124,19 +118,17 @@ class OdmQuotePortal(CustomerPortal):
     def odm_quote_line_update(self, line_id, **form):
         line = self._odm_cart_line(line_id)
         try:
-            options, notes = self._odm_options(form, self._odm_catalogue())
+            options = self._odm_options(form)
             with request.env.cr.savepoint():
                 line.write(
                     {
-                        "product_uom_qty": options["quantity"],
-                        "odm_process_id": options["process"].id,
-                        "odm_material_id": options["material"].id,
-                        "odm_finish_id": options["finish"].id,
-                        "odm_lead_time_id": options["lead_time"].id,
+                        "product_uom_qty": options.quantity,
+                        "odm_process_id": options.process.id,
+                        "odm_material_id": options.material.id,
+                        "odm_finish_id": options.finish.id,
+                        "odm_lead_time_id": options.lead_time.id,
                     }
                 )
-        except FormError as error:
-            self._odm_flash("danger", str(error))
         except UserError as error:
             self._odm_flash("danger", error.args[0])
         else:
@@ -148,8 +140,6 @@ class OdmQuotePortal(CustomerPortal):
                     price=self._odm_money(line.price_unit, line.currency_id),
                 ),
             )
-            for note in notes:
-                self._odm_flash("warning", note)
         return request.redirect(f"{QUOTE_URL}#odm_line_{line.id}")
 
     @http.route(
@@ -190,6 +180,7 @@ class OdmQuotePortal(CustomerPortal):
             message_type="comment",
             subtype_xmlid="mail.mt_note",
         )
+        cart._odm_request_received()
         return request.redirect(cart.get_portal_url())
 
     # ------------------------------------------------------------------ parts library
@@ -244,6 +235,7 @@ class OdmQuotePortal(CustomerPortal):
             page_name="odm_part",
             flash=self._odm_pop_flash(),
             odm_line_amounts=self._odm_line_amounts,
+            odm_customer_findings=customer_findings,
         )
         return request.render("odm_quote.portal_my_part", values)
 
@@ -262,11 +254,11 @@ class OdmQuotePortal(CustomerPortal):
     )
     def portal_my_odm_part_order(self, part_id, **_kwargs):
         part = self._odm_own_part(part_id)
-        options = self._odm_last_options(part.quote_ids[:1])
         try:
+            options = self._odm_last_options(part.quote_ids[:1])
             with request.env.cr.savepoint():
                 cart = self._odm_cart(create=True)
-                line = cart._odm_add_part_lines(part, **options)
+                line = cart._odm_add_part_lines(part, **options.as_kwargs())
         except UserError as error:
             self._odm_flash("danger", error.args[0])
             return request.redirect(f"{PARTS_URL}/{part.id}")
@@ -341,99 +333,38 @@ class OdmQuotePortal(CustomerPortal):
         return line
 
     # ------------------------------------------------------------------ forms
-    def _odm_catalogue(self):
-        """What the customer may choose; read with sudo, as visitors may not read it."""
-        env = request.env
-        domain = [("company_id", "in", (env.company.id, False))]
-        company = env.company.sudo()
-        processes = env["odm.process"].sudo().search(domain).filtered("material_ids")
-        return {
-            "processes": processes,
-            "materials": env["odm.material"].sudo().search(domain),
-            "finishes": env["odm.finish"].sudo().search(domain),
-            "lead_times": env["odm.lead.time.tier"].sudo().search(domain),
-            "default_process": company.odm_default_process_id & processes or processes[:1],
-            "default_lead_time": company.odm_default_lead_time_id,
-        }
+    @staticmethod
+    def _odm_catalogue():
+        return request.env["odm.request.options"].catalogue()
 
-    def _odm_options(self, form, catalogue):
-        """Process, material, finish, lead time and quantity of a form, and notes about them.
+    @staticmethod
+    def _odm_options(form):
+        """The form's options (ids) resolved by odm.request.options; OdmRequestError names the
+        one the customer must change."""
+        return request.env["odm.request.options"].resolve(
+            {
+                "process": form.get("process_id"),
+                "material": form.get("material_id"),
+                "finish": form.get("finish_id"),
+                "lead_time": form.get("lead_time_id"),
+                "quantity": form.get("quantity"),
+                "unit": form.get("unit"),
+            },
+            key="id",
+        )
 
-        A material or finish the process does not offer is replaced (by the process's default
-        material, by no finish) and a note says so, rather than refusing the whole form.
-        """
-        process = _pick(catalogue["processes"], form.get("process_id"))
-        process = process or catalogue["default_process"]
-        if not process:
-            raise FormError(
-                request.env._("No manufacturing process is available for instant quotes.")
-            )
-        notes = []
-        material = _pick(catalogue["materials"], form.get("material_id"))
-        if material and process not in material.process_ids:
-            notes.append(
-                request.env._(
-                    "%(material)s is not made with %(process)s: priced in %(default)s.",
-                    material=material.name,
-                    process=process.name,
-                    default=process.default_material_id.name,
-                )
-            )
-            material = material.browse()
-        finish = _pick(catalogue["finishes"], form.get("finish_id"))
-        stock = material or process.default_material_id
-        if finish and (
-            process not in finish.process_ids
-            or (finish.material_ids and stock not in finish.material_ids)
-        ):
-            notes.append(
-                request.env._(
-                    "%(finish)s is not offered on %(material)s with %(process)s: "
-                    "priced without it.",
-                    finish=finish.name,
-                    material=stock.name,
-                    process=process.name,
-                )
-            )
-            finish = finish.browse()
-        lead_time = _pick(catalogue["lead_times"], form.get("lead_time_id"))
-        try:
-            quantity = int(form.get("quantity") or 1)
-        except ValueError as error:
-            raise FormError(request.env._("The quantity must be a whole number.")) from error
-        if not 1 <= quantity <= MAX_QUANTITY:
-            raise FormError(
-                request.env._(
-                    "The quantity must be between 1 and %(max)s.", max=f"{MAX_QUANTITY:,}"
-                )
-            )
-        options = {
-            "process": process,
-            "quantity": quantity,
-            "material": material,
-            "finish": finish,
-            "lead_time": lead_time or catalogue["default_lead_time"],
-        }
-        return options, notes
-
-    def _odm_last_options(self, quote):
-        """The options of a part's last quote, where they are still offered."""
-        catalogue = self._odm_catalogue()
-        process = quote.process_id & catalogue["processes"] or catalogue["default_process"]
-        material = quote.material_id & catalogue["materials"]
-        if process not in material.process_ids:
-            material = material.browse()
-        finish = quote.finish_id & catalogue["finishes"]
-        if process not in finish.process_ids:
-            finish = finish.browse()
-        return {
-            "process": process,
-            "quantity": max(quote.quantity, 1),
-            "material": material,
-            "finish": finish,
-            "lead_time": quote.lead_time_id & catalogue["lead_times"]
-            or catalogue["default_lead_time"],
-        }
+    @staticmethod
+    def _odm_last_options(quote):
+        """The options of a part's last quote; OdmRequestError when one is no longer offered."""
+        return request.env["odm.request.options"].resolve(
+            {
+                "process": quote.process_id,
+                "material": quote.material_id,
+                "finish": quote.finish_id,
+                "lead_time": quote.lead_time_id,
+                "quantity": max(quote.quantity, 1),
+            }
+        )
 
     def _odm_uploads(self):
         """The uploaded files as (name, bytes), read no further than the size limit."""
@@ -459,31 +390,30 @@ class OdmQuotePortal(CustomerPortal):
             raise UploadRefusedError(request.env._("No part was added."), refused)
         return uploads
 
-    def _odm_preview(self, uploads, unit, options):
+    def _odm_preview(self, uploads, options):
         """Priced parts for a visitor: analysed and priced in memory, nothing stored."""
         parts = (
             request.env["odm.part"]
             .sudo()
-            ._preview_uploads(uploads, unit=unit, max_parts=MAX_PUBLIC_PARTS)
+            ._preview_uploads(uploads, unit=options.unit, max_parts=MAX_PUBLIC_PARTS)
         )
         pricing = request.env["odm.pricing"].sudo()
         config = pricing.engine_config()  # the previews' company: built once for all of them
-        process = options["process"]
         previews = []
         for part in parts:
             result, _parameters = pricing.quote(
                 part,
-                process,
-                options["material"] or process.default_material_id,
-                options["quantity"],
-                finish=options["finish"],
-                lead_time=options["lead_time"],
+                options.process,
+                options.material,
+                options.quantity,
+                finish=options.finish,
+                lead_time=options.lead_time,
                 config=config,
             )
             result = result.to_dict()
             chosen = next(
                 option
-                for option in self._odm_delivery_options(result, options["quantity"])
+                for option in self._odm_delivery_options(result, options.quantity)
                 if option["chosen"]
             )
             previews.append(
@@ -526,7 +456,7 @@ class OdmQuotePortal(CustomerPortal):
         return unit_price, env.company.currency_id.round(unit_price * quantity)
 
     # ------------------------------------------------------------------ rendering
-    def _odm_render_quote_page(self, errors=(), previews=(), notes=(), form=None, status=200):
+    def _odm_render_quote_page(self, errors=(), previews=(), form=None, status=200):
         public = request.env.user._is_public()
         catalogue = self._odm_catalogue()
         cart = request.env["sale.order"] if public else self._odm_cart()
@@ -543,8 +473,9 @@ class OdmQuotePortal(CustomerPortal):
             cart_lines=cart.order_line.filtered("odm_part_id"),
             previews=previews,
             errors=list(errors),
-            flash=[("warning", note) for note in notes] + self._odm_pop_flash(),
+            flash=self._odm_pop_flash(),
             odm_delivery_options=self._odm_delivery_options,
+            odm_customer_findings=customer_findings,
             page_name="odm_quote",
             no_breadcrumbs=public,
         )
@@ -575,21 +506,3 @@ class OdmQuotePortal(CustomerPortal):
     @staticmethod
     def _odm_money(amount, currency):
         return format_amount(request.env, amount, currency)
-
-
-def _pick(records, raw_id):
-    """The record of ``records`` whose id the form sent; empty when none was chosen."""
-    if raw_id in (None, "", "0", 0):
-        return records.browse()
-    try:
-        record_id = int(raw_id)
-    except (TypeError, ValueError) as error:
-        raise FormError(
-            request.env._("This option is not offered; reload the page and choose again.")
-        ) from error
-    record = records.filtered(lambda record: record.id == record_id)
-    if not record:
-        raise FormError(
-            request.env._("This option is not offered; reload the page and choose again.")
-        )
-    return record

@@ -8,6 +8,7 @@ from . import odm_quantity_break
 from . import odm_lead_time_tier
 from . import odm_margin
 from . import odm_pricing
+from . import odm_request_options
 from . import odm_part
 from . import odm_part_quote
 from . import odm_slice_sample

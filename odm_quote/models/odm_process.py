@@ -58,6 +58,7 @@ class OdmProcess(models.Model):
     parameter_ids = fields.One2many("odm.process.parameter", "process_id", string="Parameters")
     calibration = fields.Json(
         readonly=True,
+        groups="base.group_user",
         help="FDM: factors that correct the instant print time and filament against the slicer, "
         "fitted on the slice samples.",
     )
@@ -83,9 +84,10 @@ class OdmProcess(models.Model):
 
     @api.model
     def add_missing_parameters(self):
-        """On every module update: parameters a newer engine introduced get a line, valued as
-        the engine's defaults for that process (else the parameter's own default), so existing
-        databases keep quoting and show the new figure for review."""
+        """Parameters a newer engine introduced get a line, valued as the engine's defaults for
+        that process (else the parameter's own default), so existing databases keep quoting and
+        show the new figure for review. Called by the migration of each version whose engine
+        gained parameters (``migrations/<version>/post-migrate.py``)."""
         config = default_config()
         for process in self.with_context(active_test=False).search([("technology", "!=", False)]):
             params = config.processes.get(process.code)
@@ -149,6 +151,12 @@ class OdmProcess(models.Model):
                     ]
                 )
             )
+
+    @api.model
+    def _odm_offered(self):
+        """The processes customers may request (portal, quote API, federation): the current
+        company's active ones. Modules that know what the shop can make narrow it."""
+        return self.search([("company_id", "in", (self.env.company.id, False))])
 
     def engine_params(self):
         """The engine's parameter record for this process; ValidationError when inconsistent."""

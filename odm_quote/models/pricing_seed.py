@@ -9,7 +9,7 @@ import re
 from odm_engine.pricing.defaults import default_config
 
 MODULE = "odm_quote"
-# Slicer printer profile of each default FDM machine type (odm_quote/data/slicer_profiles).
+# Slicer printer profile of each default FDM machine type (odm_engine/slicing/profiles).
 SLICER_PRINTERS = {"MK4S": "MK4"}
 
 

@@ -18,9 +18,49 @@ class ResCompany(models.Model):
     odm_max_triangles = fields.Integer(
         "Most triangles", default=4_000_000, help="Meshes with more triangles are refused."
     )
+    odm_max_quantity = fields.Integer(
+        "Largest quantity",
+        default=1_000_000,
+        help="Requests from the portal and the APIs for more parts are refused.",
+    )
+    odm_request_owner_rule = fields.Selection(
+        [
+            ("customer", "The customer's salesperson, else the default"),
+            ("default", "Always the default salesperson and team"),
+        ],
+        "Owner of customer requests",
+        default="customer",
+        required=True,
+        help="Who owns a quotation a customer requests on the portal or an API.",
+    )
+    odm_request_user_id = fields.Many2one(
+        "res.users",
+        "Default salesperson for requests",
+        domain="[('share', '=', False)]",
+        help="Empty: the leader of the default sales team.",
+    )
+    odm_request_team_id = fields.Many2one(
+        "crm.team",
+        "Default sales team for requests",
+        help="Empty: the salesperson's team, else the company's first sales team.",
+    )
     odm_public_upload = fields.Boolean(
         "Public instant quotes", help="Let visitors who are not logged in get instant quotes."
     )
+
+    def _odm_request_owner(self, partner):
+        """(salesperson, sales team) of a request from ``partner``, by the company's rule."""
+        self.ensure_one()
+        commercial = partner.commercial_partner_id
+        user = self.env["res.users"]
+        if self.odm_request_owner_rule == "customer":
+            user = partner.user_id or commercial.user_id
+            if user.share or (user and self not in user.company_ids):
+                user = user.browse()
+        teams = self.env["crm.team"].search([("company_id", "in", (self.id, False))])
+        team = self.odm_request_team_id or user.sale_team_id or teams[:1]
+        user = user or self.odm_request_user_id or team.user_id or team.member_ids[:1]
+        return user, team
 
     def odm_comparison_quantity_list(self):
         self.ensure_one()
@@ -36,7 +76,9 @@ class ResCompany(models.Model):
             )
         return quantities
 
-    @api.constrains("odm_comparison_quantities", "odm_max_upload_mb", "odm_max_triangles")
+    @api.constrains(
+        "odm_comparison_quantities", "odm_max_upload_mb", "odm_max_triangles", "odm_max_quantity"
+    )
     def _check_odm_settings(self):
         for company in self:
             company.odm_comparison_quantity_list()
@@ -44,3 +86,5 @@ class ResCompany(models.Model):
                 raise ValidationError(
                     self.env._("Upload limits must allow at least 1 MB and 1,000 triangles.")
                 )
+            if company.odm_max_quantity < 1:
+                raise ValidationError(self.env._("The largest quantity must be at least 1."))

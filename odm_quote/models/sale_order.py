@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import SUPERUSER_ID, fields, models
 from odoo.exceptions import UserError
 
 
@@ -63,8 +63,8 @@ class SaleOrder(models.Model):
         UploadRefusedError (a UserError) lists every refused file.
         """
         self.ensure_one()
-        if quantity < 1:  # before the analysis, which is the slow part
-            raise UserError(self.env._("The quantity must be at least 1."))
+        # Options are checked before the analysis, which is the slow part.
+        self._odm_request_options(process, quantity, material, finish, lead_time)
         order = self.with_company(self.company_id)
         with self.env.cr.savepoint():
             parts = order.env["odm.part"]._from_uploads(
@@ -84,23 +84,101 @@ class SaleOrder(models.Model):
     ):
         """One line per part with these options, priced and frozen on creation."""
         self.ensure_one()
-        if quantity < 1:
-            raise UserError(self.env._("The quantity must be at least 1."))
+        options = self._odm_request_options(process, quantity, material, finish, lead_time)
         product = self.env.ref("odm_quote.product_custom_part")
         return self.env["sale.order.line"].create(
             [
                 {
                     "order_id": self.id,
                     "product_id": product.id,
-                    "product_uom_qty": quantity,
+                    "product_uom_qty": options.quantity,
                     "odm_part_id": part.id,
-                    "odm_process_id": process.id,
-                    "odm_material_id": material.id if material else False,
-                    "odm_finish_id": finish.id if finish else False,
+                    "odm_process_id": options.process.id,
+                    "odm_material_id": options.material.id,
+                    "odm_finish_id": options.finish.id,
                     "odm_lead_time_id": lead_time.id if lead_time else False,
                 }
                 for part in parts
             ]
+        )
+
+    def _odm_request_options(self, process, quantity, material, finish, lead_time):
+        """The options checked by odm.request.options for this order's company (any of its
+        processes: the back office may quote what customers are not offered)."""
+        return self.env["odm.request.options"].resolve(
+            {
+                "process": process,
+                "quantity": quantity,
+                "material": material,
+                "finish": finish,
+                "lead_time": lead_time,
+            },
+            company=self.company_id,
+            offered_only=False,
+        )
+
+    def _odm_request_received(self):
+        """A customer's request gets an owner (the company's rule), an activity for them (its
+        notification e-mails them), a review activity per quoting manager for blocked parts,
+        and an e-mail to the customer: "quotation ready", or "request received" under review."""
+        for order in self:
+            user, team = order.company_id._odm_request_owner(order.partner_id)
+            # Nobody configured: a quoting manager rather than nobody.
+            user = (
+                user
+                or order.user_id.filtered(lambda u: u.active and not u.share)
+                or order._odm_quoting_managers()[:1]
+            )
+            order.write({"user_id": user.id, "team_id": team.id or order.team_id.id})
+            owner = order.user_id
+            if owner:
+                order.message_subscribe(partner_ids=owner.partner_id.ids)
+                order.activity_schedule(
+                    "odm_quote.mail_activity_type_quote_request",
+                    user_id=owner.id,
+                    note=self.env._("Requested by %(customer)s.", customer=order.partner_id.name),
+                )
+            blocking = order._odm_blocking_lines()
+            for manager in order._odm_quoting_managers() if blocking else ():
+                order.activity_schedule(
+                    "odm_quote.mail_activity_type_dfm_review",
+                    user_id=manager.id,
+                    note=self.env._(
+                        "Blocked parts: %(parts)s. Change them or override the block.",
+                        parts=", ".join(blocking.mapped("odm_part_id.name")),
+                    ),
+                )
+            order._odm_mail_customer(
+                "odm_quote.mail_template_request_received"
+                if blocking
+                else "odm_quote.mail_template_quotation_ready"
+            )
+
+    def _odm_quoting_managers(self):
+        """Internal users of the order's company who may clear a manufacturability block."""
+        self.ensure_one()
+        group = self.env.ref("odm_quote.group_odm_quote_manager")
+        return group.sudo().users.filtered(
+            lambda user: not user.share and user.active and self.company_id in user.company_ids
+        )
+
+    def _odm_dfm_review_pending(self):
+        """Whether someone was asked to review this order's blocked parts."""
+        self.ensure_one()
+        review = self.env.ref("odm_quote.mail_activity_type_dfm_review")
+        return bool(self.sudo().activity_ids.filtered(lambda a: a.activity_type_id == review))
+
+    def _odm_mail_customer(self, template_xmlid):
+        """Posts one of the customer e-mails in the chatter, as the order's salesperson.
+
+        Posted as the superuser: the customer, when the request is theirs, is the current user,
+        whom Odoo never notifies of their own posts."""
+        self.ensure_one()
+        self.with_user(SUPERUSER_ID).message_post_with_source(
+            template_xmlid,
+            author_id=(self.user_id.partner_id or self.company_id.partner_id).id,
+            email_layout_xmlid="mail.mail_notification_layout_with_responsible_signature",
+            subtype_xmlid="mail.mt_comment",
         )
 
     def action_odm_add_parts(self):

@@ -6,7 +6,19 @@ from odoo.exceptions import UserError
 
 from odm_engine.mesh.errors import MeshError
 from odm_engine.mesh.loaders import load_part
+from odm_engine.pricing.costing import finding_audience
 from odm_engine.slicing import precise
+
+
+def customer_findings(findings):
+    """The DFM findings (dicts) meant for the customer; quotes frozen before findings had an
+    audience get the default of each finding's kind."""
+    return [
+        finding
+        for finding in findings or ()
+        if (finding.get("audience") or finding_audience(finding["code"])) == "customer"
+    ]
+
 
 # Changing any of these re-prices a part line and freezes a new quote version.
 REPRICE_FIELDS = (
@@ -45,6 +57,11 @@ class SaleOrderLine(models.Model):
     odm_dimensions = fields.Char(related="odm_part_id.dimensions")
     odm_lead_time_days = fields.Integer(related="odm_quote_id.lead_time_days")
     odm_fatal = fields.Boolean(related="odm_quote_id.fatal", string="DFM block")
+    odm_dfm_status = fields.Char(
+        "Manufacturability",
+        compute="_compute_odm_dfm_status",
+        help="Why the line blocks the order, or what the checks found.",
+    )
     odm_precise_state = fields.Selection(
         [("queued", "Slicing"), ("done", "Sliced"), ("failed", "Slicing failed")],
         "Precise quote",
@@ -55,6 +72,28 @@ class SaleOrderLine(models.Model):
     odm_dfm_override = fields.Boolean(
         "DFM override", readonly=True, copy=False, help="A manager accepted the blocking findings."
     )
+
+    @api.depends("odm_quote_id", "odm_dfm_override")
+    def _compute_odm_dfm_status(self):
+        for line in self:
+            findings = (line.odm_quote_id.result or {}).get("dfm") or []
+            fatal = [f["message"] for f in findings if f["severity"] == "fatal"]
+            warnings = [f for f in findings if f["severity"] == "warning"]
+            if fatal and line.odm_dfm_override:
+                status = self.env._("Block accepted: %(reason)s", reason=fatal[0])
+            elif fatal:
+                status = self.env._("Blocked: %(reason)s", reason=" ".join(fatal))
+            elif warnings:
+                status = self.env._("%(count)s warning(s)", count=len(warnings))
+            else:
+                status = self.env._("OK") if line.odm_quote_id else False
+            line.odm_dfm_status = status
+
+    def _odm_customer_findings(self):
+        """The line's findings printed on the quotation (warnings and blocks for the customer)."""
+        self.ensure_one()
+        findings = (self.odm_quote_id.result or {}).get("dfm")
+        return [f for f in customer_findings(findings) if f["severity"] != "info"]
 
     def action_odm_precise_quote(self):
         """Slices the line's part in the background; its figures then replace the estimate."""
@@ -136,11 +175,23 @@ class SaleOrderLine(models.Model):
         # A part line's price is the frozen quote's, not the pricelist's.
         return super(SaleOrderLine, self - self.filtered("odm_part_id"))._compute_price_unit()
 
+    @api.constrains("odm_process_id", "odm_material_id", "odm_finish_id")
+    def _check_odm_options(self):
+        """A material or finish the process does not offer is refused, never priced as another."""
+        options = self.env["odm.request.options"]
+        for line in self.filtered("odm_process_id"):
+            options.check_compatible(line.odm_process_id, line.odm_material_id, line.odm_finish_id)
+
     @api.onchange(*REPRICE_FIELDS)
     def _onchange_odm_reprice(self):
         """Shows the new price while editing; saving freezes it as a quote version."""
         engine_config = functools.cache(self.env["odm.pricing"].engine_config)
+        options = self.env["odm.request.options"]
         for line in self.filtered(lambda line: line.odm_part_id and line.odm_process_id):
+            # A new process keeps only the material and finish it offers.
+            line.odm_material_id, line.odm_finish_id = options.drop_incompatible(
+                line.odm_process_id, line.odm_material_id, line.odm_finish_id
+            )
             result, _parameters = line._odm_quote(config=engine_config(line.odm_part_id.company_id))
             line.price_unit = line._odm_order_price(result)
 
@@ -240,10 +291,9 @@ class SaleOrderLine(models.Model):
         )
 
     def _odm_material(self):
-        """The line's material if the process runs it, else the process's default."""
-        if self.odm_process_id in self.odm_material_id.process_ids:
-            return self.odm_material_id
-        return self.odm_process_id.default_material_id
+        """The line's material, else the process's default (_check_odm_options keeps them
+        compatible)."""
+        return self.odm_material_id or self.odm_process_id.default_material_id
 
     def _odm_description(self, result):
         part = self.odm_part_id

@@ -6,3 +6,5 @@ from . import test_odm_quote_api
 from . import test_odm_quote_report
 from . import test_odm_precise_quote
 from . import test_odm_portal
+from . import test_odm_request_owner
+from . import test_company_isolation

@@ -1,6 +1,9 @@
-from odoo.exceptions import AccessError, UserError
-from odoo.tests import new_test_user, tagged
+import re
 
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import Form, new_test_user, tagged
+
+from ..models.odm_request_options import OdmRequestError
 from .common import PartCase, box_stl, zipped
 
 
@@ -89,9 +92,27 @@ class TestRepricing(PartCase):
         self.line.product_uom_qty = 21  # any re-price uses today's parameters
         self.assertGreater(self.line.price_unit, quoted)
 
-    def test_changing_process_falls_back_to_its_default_material(self):
+    def test_wizard_options_are_checked_before_anything_is_stored(self):
+        aluminium = self.env["odm.material"].search([("process_ids", "not in", self.fdm.ids)])[:1]
+        stored = {m: self.env[m].search_count([]) for m in ("odm.part", "sale.order.line")}
+        for options, message in (
+            ({"material_id": aluminium.id}, re.escape(f"{aluminium.name} is not made with")),
+            ({"quantity": 0}, "whole number between 1 and"),
+        ):
+            with self.subTest(options=options), self.assertRaisesRegex(OdmRequestError, message):
+                self.upload({"a.stl": box_stl(10, 10, 10)}, **options)
+        self.assertEqual({m: self.env[m].search_count([]) for m in stored}, stored)
+
+    def test_changing_process_never_prices_another_material(self):
         sla = self.env.ref("odm_quote.process_sla")
-        self.line.odm_process_id = sla
+        quote = self.line.odm_quote_id
+        with self.assertRaisesRegex(OdmRequestError, re.escape(f"{self.pla.name} is not made")):
+            self.line.odm_process_id = sla
+        self.assertEqual(self.line.odm_quote_id, quote)
+        # The form drops the material the new process does not run, for all to see.
+        with Form(self.order) as order, order.order_line.edit(0) as line:
+            line.odm_process_id = sla
+            self.assertFalse(line.odm_material_id)
         self.assertEqual(self.line.odm_material_id, sla.default_material_id)
         self.assertEqual(self.line.odm_quote_id.result["process"], "SLA")
 

@@ -9,6 +9,7 @@ from odoo.tests import HttpCase, new_test_user, tagged
 from odm_engine.mesh.errors import MeshError
 from odm_engine.service import analyse_upload
 
+from ..models.sale_order_line import customer_findings
 from .common import box_stl, zipped
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -183,7 +184,7 @@ class TestPortalUpload(PortalCase):
                 self.assertEqual(len(options), len(self.tiers), "every delivery option")
                 for option in options:
                     self.assertIn(str(escape(option["name"])), html)
-                for finding in line.odm_quote_id.result["dfm"]:
+                for finding in customer_findings(line.odm_quote_id.result["dfm"]):
                     self.assertIn(str(escape(finding["message"])), html)
         self.assertIn("40.0 × 30.0 × 20.0 mm", html)
         self.assertIn("24.0 cm³", html)
@@ -213,10 +214,10 @@ class TestPortalUpload(PortalCase):
         self.login(self.ada)
         before = self.stored()
         for options, message in (
-            ({"quantity": "0"}, "The quantity must be between 1 and"),
-            ({"quantity": "ten"}, "The quantity must be a whole number."),
-            ({"process_id": "999999"}, "This option is not offered"),
-            ({"unit": "furlong"}, "Choose the unit of the files"),
+            ({"quantity": "0"}, "The quantity must be a whole number between 1 and 1,000,000."),
+            ({"quantity": "ten"}, "The quantity must be a whole number between 1 and"),
+            ({"process_id": "999999"}, "This process is not offered; reload the page"),
+            ({"unit": "furlong"}, "The unit must be one of"),
         ):
             with self.subTest(options=options):
                 response = self.upload({"a.stl": box_stl(20, 20, 20)}, **options)
@@ -227,18 +228,18 @@ class TestPortalUpload(PortalCase):
         )
         self.assertIn("Choose at least one 3D file or zip archive.", response.text)
         self.assertEqual(self.stored(), before)
-        # A material the process does not run: the process's default, and the customer is told.
+        # A material the process does not run is refused, never priced as another one.
         aluminium = self.env["odm.material"].search(
             [("process_ids", "not in", self.sla.ids)], limit=1
         )
         response = self.upload(
             {"a.stl": box_stl(20, 20, 20)}, process_id=self.sla.id, material_id=aluminium.id
         )
-        line = self.cart(self.ada).order_line
-        self.assertEqual(line.odm_material_id, self.sla.default_material_id)
+        self.assertEqual(response.status_code, 422)
         self.assertIn(
             str(escape(f"{aluminium.name} is not made with {self.sla.name}")), response.text
         )
+        self.assertEqual(self.stored(), before)
 
     def test_upload_page_offers_the_catalogue(self):
         self.login(self.ada)
@@ -275,7 +276,8 @@ class TestPortalCart(PortalCase):
         self.assertIn("housing.stl re-priced", page)
         self.assertIn(money(self.line.price_unit), page)
 
-    def test_changing_process_reprices_with_its_material(self):
+    def test_changing_process_needs_a_material_it_runs(self):
+        quote = self.line.odm_quote_id
         form = {
             "quantity": "20",
             "process_id": self.sla.id,
@@ -284,11 +286,15 @@ class TestPortalCart(PortalCase):
         }
         self.post(f"/odm/quote/line/{self.line.id}", form)
         self.env.invalidate_all()
+        self.assertEqual((self.line.odm_process_id, self.line.odm_quote_id), (self.fdm, quote))
+        page = self.url_open("/odm/quote").text
+        self.assertIn(str(escape(f"{self.pla.name} is not made with {self.sla.name}")), page)
+        # With a material of the new process (or the process's default), it is re-priced.
+        self.post(f"/odm/quote/line/{self.line.id}", {**form, "material_id": ""})
+        self.env.invalidate_all()
         self.assertEqual(self.line.odm_process_id, self.sla)
         self.assertEqual(self.line.odm_material_id, self.sla.default_material_id)
         self.assertEqual(self.line.odm_quote_id.result["process"], "SLA")
-        page = self.url_open("/odm/quote").text
-        self.assertIn(str(escape(f"{self.pla.name} is not made with {self.sla.name}")), page)
 
     def test_invalid_edit_changes_nothing(self):
         quote = self.line.odm_quote_id
@@ -298,7 +304,9 @@ class TestPortalCart(PortalCase):
         self.assertEqual(response.status_code, 303)
         self.env.invalidate_all()
         self.assertEqual((self.line.product_uom_qty, self.line.odm_quote_id), (20, quote))
-        self.assertIn("The quantity must be between 1 and", self.url_open("/odm/quote").text)
+        self.assertIn(
+            "The quantity must be a whole number between 1 and", self.url_open("/odm/quote").text
+        )
 
     def test_remove_line_keeps_the_part(self):
         part = self.line.odm_part_id
@@ -378,7 +386,7 @@ class TestPartsLibrary(PortalCase):
 
     def test_order_again_adds_a_cart_line_with_the_last_options(self):
         line = self.order.order_line[0]
-        line.write({"odm_process_id": self.sla.id, "product_uom_qty": 7})
+        line.write({"odm_process_id": self.sla.id, "odm_material_id": False, "product_uom_qty": 7})
         last = self.env["odm.part.quote"].search([("part_id", "=", self.bracket.id)], limit=1)
         self.assertEqual((last.process_id, last.quantity), (self.sla, 7))
         self.order.action_quotation_sent()

@@ -54,7 +54,9 @@ class TestPreciseQuote(PartCase):
         self.assertEqual(self.line.odm_quote_id.result["print_time_s"], sliced_time)
 
     def test_non_fdm_lines_are_not_sliced(self):
-        self.line.odm_process_id = self.env.ref("odm_quote.process_sla")
+        self.line.write(
+            {"odm_process_id": self.env.ref("odm_quote.process_sla").id, "odm_material_id": False}
+        )
         with self.assertRaisesRegex(Exception, "Only FDM"):
             self.line.action_odm_precise_quote()
 

@@ -67,8 +67,9 @@ class TestQuoteApi(HttpCase):
     def test_corrupt_file_gives_a_clear_error_and_stores_nothing(self):
         before = self.env["odm.part"].search_count([])
         status, body = self._post(files={"file": ("broken.stl", b"solid x\nendsolid x\n")})
-        self.assertEqual(status, 400)
+        self.assertEqual(status, 422)
         self.assertEqual(body["error"]["code"], "empty")
+        self.assertEqual(body["error"]["field"], "file")
         self.assertIn("broken.stl", body["error"]["message"])
         self.assertEqual(self.env["odm.part"].search_count([]), before)
 
@@ -79,18 +80,28 @@ class TestQuoteApi(HttpCase):
         self.assertEqual(body["error"]["code"], "file_too_large")
 
     def test_bad_options_are_named(self):
-        for options, code in (
-            ({"process": "LASER"}, "unknown_process"),
-            ({"quantity": "0"}, "bad_quantity"),
-            ({"unit": "furlong"}, "bad_unit"),
-            ({"colour": "red"}, "unknown_parameter"),
+        """One envelope for every refusal, as the federation API's: 422 {code, field, message}."""
+        self.env.company.odm_max_quantity = 1000
+        before = self.env["odm.part"].search_count([])
+        for options, code, field in (
+            ({"process": "LASER"}, "unknown_process", "process"),
+            ({"quantity": "0"}, "bad_quantity", "quantity"),
+            ({"quantity": "1001"}, "bad_quantity", "quantity"),
+            ({"quantity": "2.5"}, "bad_quantity", "quantity"),
+            ({"unit": "furlong"}, "bad_unit", "unit"),
+            ({"lead_time": "YESTERDAY"}, "unknown_lead_time", "lead_time"),
+            ({"colour": "red"}, "unknown_parameter", "colour"),
         ):
             with self.subTest(options=options):
                 status, body = self._post(files={"file": ("a.stl", box_stl(10, 10, 10))}, **options)
-                self.assertEqual(status, 400)
-                self.assertEqual(body["error"]["code"], code)
+                self.assertEqual(status, 422)
+                self.assertEqual(body["error"], {**body["error"], "code": code, "field": field})
+                self.assertEqual(set(body["error"]), {"code", "field", "message"})
+        status, body = self._post(files={"file": ("a.stl", box_stl(10, 10, 10))}, quantity="5000")
+        self.assertIn("between 1 and 1,000.", body["error"]["message"])
         status, body = self._post(process="FDM")
-        self.assertEqual((status, body["error"]["code"]), (400, "missing_file"))
+        self.assertEqual((status, body["error"]["code"]), (422, "missing_file"))
+        self.assertEqual(self.env["odm.part"].search_count([]), before)
 
     def test_another_companys_records_are_unknown(self):
         other = self.env["res.company"].create({"name": "Other shop"})
@@ -100,13 +111,35 @@ class TestQuoteApi(HttpCase):
         status, body = self._post(
             files={"file": ("a.stl", box_stl(10, 10, 10))}, process="FDM-OTHER"
         )
-        self.assertEqual((status, body["error"]["code"]), (400, "unknown_process"))
+        self.assertEqual((status, body["error"]["code"]), (422, "unknown_process"))
 
     def test_material_of_another_process_is_refused_without_leftovers(self):
         before = self.env["odm.part"].search_count([])
+        aluminium = self.env["odm.material"].search([("code", "=", "AL6061")])
         status, body = self._post(
             files={"file": ("a.stl", box_stl(12, 10, 10))}, process="FDM", material="AL6061"
         )
-        self.assertEqual(status, 400)
-        self.assertIn("AL6061", body["error"]["message"])
+        self.assertEqual(status, 422)
+        self.assertEqual(body["error"]["code"], "material_not_offered")
+        self.assertEqual(body["error"]["field"], "material")
+        self.assertIn(f"{aluminium.name} is not made with", body["error"]["message"])
         self.assertEqual(self.env["odm.part"].search_count([]), before)
+
+    def test_a_finish_of_another_process_is_refused_not_dropped(self):
+        fdm = self.env.ref("odm_quote.process_fdm")
+        finish = self.env["odm.finish"].search([("process_ids", "not in", fdm.ids)], limit=1)
+        self.assertTrue(finish, "the seed has a finish FDM does not offer")
+        before = self.env["odm.part.quote"].search_count([])
+        status, body = self._post(
+            files={"file": ("a.stl", box_stl(12, 10, 10))}, process="FDM", finish=finish.code
+        )
+        self.assertEqual((status, body["error"]["code"]), (422, "finish_not_offered"))
+        self.assertEqual(self.env["odm.part.quote"].search_count([]), before)
+
+    def test_only_offered_processes_are_quoted(self):
+        """odm.process._odm_offered decides; other modules narrow it (odm_mrp: machines)."""
+        sla = self.env.ref("odm_quote.process_sla")
+        sla.active = False
+        status, body = self._post(files={"file": ("a.stl", box_stl(12, 10, 10))}, process="SLA")
+        self.assertEqual((status, body["error"]["code"]), (422, "unknown_process"))
+        self.assertNotIn("SLA", body["error"]["message"].split("choose one of:")[1])

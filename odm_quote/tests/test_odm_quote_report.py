@@ -35,3 +35,27 @@ class TestQuotationReport(PartCase):
             "sale.action_report_saleorder", self.order.ids
         )
         return html.decode()
+
+    def test_customer_documents_show_only_customer_findings(self):
+        """Internal findings (how the shop makes the part) stay off the PDF and the portal; the
+        salesperson reads the blocking reason in words on the line."""
+        self.upload({"beam.stl": box_stl(2000, 40, 40)}, unit="mm")
+        line = self.order.order_line
+        quote = line.odm_quote_id
+        internal = "Printed lying on another side to fit the Form 4L."
+        quote.result = {
+            **quote.result,
+            "dfm": [
+                *quote.result["dfm"],
+                {"code": "reoriented", "severity": "warning", "message": internal},
+            ],
+        }
+        html = self._render()
+        self.assertNotIn(internal, html)
+        fatal = [f["message"] for f in quote.result["dfm"] if f["severity"] == "fatal"]
+        self.assertIn(str(escape(fatal[0])), html)
+        self.assertTrue(all(f["audience"] for f in quote.result["dfm"][:-1]), "the engine says")
+        self.assertEqual(line.odm_dfm_status, f"Blocked: {' '.join(fatal)}")
+        self.assertIn(internal, quote.breakdown_html, "the breakdown dialog lists every finding")
+        line.odm_dfm_override = True
+        self.assertTrue(line.odm_dfm_status.startswith("Block accepted: "))

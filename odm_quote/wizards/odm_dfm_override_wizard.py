@@ -23,7 +23,8 @@ class OdmDfmOverrideWizard(models.TransientModel):
             for issue in line.odm_quote_id.result.get("dfm", [])
             if issue["severity"] == "fatal"
         ]
-        self.order_id.message_post(
+        order = self.order_id
+        order.message_post(
             body=self.env._(
                 "Manufacturability block overridden by %(user)s. Reason: %(reason)s. "
                 "Findings accepted: %(findings)s",
@@ -32,4 +33,11 @@ class OdmDfmOverrideWizard(models.TransientModel):
                 findings="; ".join(findings),
             )
         )
+        # The review the request asked for is done; a customer waiting for it is told.
+        review = self.env.ref("odm_quote.mail_activity_type_dfm_review")
+        order.activity_ids.filtered(lambda a: a.activity_type_id == review).sudo().action_feedback(
+            feedback=self.reason
+        )
+        if order.state == "sent":
+            order._odm_mail_customer("odm_quote.mail_template_quotation_ready")
         return {"type": "ir.actions.act_window_close"}

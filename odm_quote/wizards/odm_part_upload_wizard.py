@@ -34,10 +34,9 @@ class OdmPartUploadWizard(models.TransientModel):
 
     @api.onchange("process_id")
     def _onchange_process_id(self):
-        if self.material_id and self.process_id not in self.material_id.process_ids:
-            self.material_id = False
-        if self.finish_id and self.process_id not in self.finish_id.process_ids:
-            self.finish_id = False
+        self.material_id, self.finish_id = self.env["odm.request.options"].drop_incompatible(
+            self.process_id, self.material_id, self.finish_id
+        )
 
     def action_add_parts(self):
         """All files become parts and lines, or none does; every refusal is reported at once."""

@@ -41,6 +41,20 @@ registry.category("web_tour.tours").add("odm_portal_quote_tour", {
             },
         },
         {
+            content: "Only the materials of the chosen process are offered",
+            trigger: ".o_odm_upload_form select[name=material_id] optgroup[hidden]:not(:visible)",
+            run() {
+                const form = this.anchor.closest("form");
+                const process = form.querySelector("select[name=process_id]").value;
+                const shown = [...form.querySelectorAll("select[name=material_id] optgroup")]
+                    .filter((group) => !group.hidden)
+                    .map((group) => group.dataset.odmProcess);
+                if (shown.length !== 1 || shown[0] !== process) {
+                    throw new Error(`materials of processes ${shown} shown for process ${process}`);
+                }
+            },
+        },
+        {
             content: "Ask for 5 parts",
             trigger: ".o_odm_upload_form input[name=quantity]",
             run: "edit 5",
