@@ -80,7 +80,7 @@ def test_json_report_of_a_printed_part(capsys, block):
     for line in report["breakdown"]:
         assert {"code", "label", "amount", "formula", "inputs"} <= set(line)
     for issue in report["dfm"]:
-        assert set(issue) == {"code", "severity", "message"}
+        assert set(issue) == {"code", "severity", "message", "audience"}
 
 
 def test_readable_table_without_json(capsys, block):

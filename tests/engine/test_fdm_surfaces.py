@@ -1,4 +1,8 @@
-"""FDM filament from the analysis' skin and wall areas and from the support interface layers."""
+"""FDM filament from the analysis' skin and wall areas and from the support interface layers.
+
+This is the volume-based formula that prices analyses stored before the fine-layer table
+(``fdm_layers``); the layer-based estimate is tested in ``test_fdm_layers.py``.
+"""
 
 import pytest
 
@@ -11,8 +15,9 @@ FDM = default_config().processes["FDM"]
 
 @pytest.fixture(scope="module")
 def block(meshgen):
-    """The analysis of a solid 40 x 30 x 10 mm block, which prints lying flat."""
-    return analyse(meshgen.part(meshgen.box((40.0, 30.0, 10.0)))).to_dict()
+    """A stored analysis of a solid 40 x 30 x 10 mm block (lying flat), without a layer table."""
+    analysis = analyse(meshgen.part(meshgen.box((40.0, 30.0, 10.0)))).to_dict()
+    return {key: value for key, value in analysis.items() if key != "fdm_layers"}
 
 
 def filament(geometry):

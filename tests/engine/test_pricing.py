@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from odm_engine.pricing import params
+from odm_engine.pricing.costing import DfmIssue
 from odm_engine.pricing.defaults import default_config, load_config
 from odm_engine.pricing.params import (
     PROCESS_TECHNOLOGIES,
@@ -484,6 +485,30 @@ def test_geometry_findings_are_kept_most_severe_first(config):
         ("repaired", "info"),
     ]
     assert quote.fatal
+
+
+def test_findings_say_who_they_are_meant_for(config):
+    """How the shop makes a part is its own business: those findings stay internal."""
+    geometry = box(
+        dfm=[
+            {"code": "repaired", "severity": "info", "message": "Holes filled."},
+            {"code": "not_watertight", "severity": "fatal", "message": "Not closed."},
+            {
+                "code": "several_bodies",
+                "severity": "warning",
+                "message": "2",
+                "audience": "internal",
+            },
+        ],
+    )
+    audiences = {
+        issue.code: issue.audience for issue in quote_part(geometry, "FDM", config=config).dfm
+    }
+    assert audiences["repaired"] == "internal"
+    assert audiences["not_watertight"] == "customer"
+    assert audiences["several_bodies"] == "internal", "a producer's own choice is kept"
+    with pytest.raises(ValueError, match="audience"):
+        DfmIssue("x", "info", "y", audience="everyone")
 
 
 # --- Comparison ------------------------------------------------------------------------------

@@ -28,7 +28,9 @@ Additive
   ``support_volume_mm3`` for that direction, ``orientation`` (best candidate: rotation,
   build_direction, height_mm, footprint_mm, support_volume_mm3, overhang_area_mm2),
   ``orientations_evaluated``, ``skin_area_mm2`` and ``wall_area_mm2`` (surface facing up or
-  down, and standing, in the best orientation; what FDM skins and perimeters cover).
+  down, and standing, in the best orientation; what FDM skins and perimeters cover),
+  ``fdm_layers`` when asked for (the part sectioned every 0.1 mm in the best orientation,
+  packed: what the layer-based FDM estimate of ``odm_engine.slicing.layers`` prices from).
 Moulding
   ``projected_area_mm2`` and ``undercut_area_mm2`` for the best pull direction, ``moulding``
   {pull_direction, projected_area_mm2, undercut_area_mm2, zero_draft_area_mm2, candidates}.
@@ -53,6 +55,7 @@ from odm_engine.mesh.loaders import Part
 from odm_engine.mesh.repair import CleanMesh, clean_mesh, edge_rises
 from odm_engine.mesh.surface import build_surface
 from odm_engine.mesh.units import UNIT_WORDS
+from odm_engine.slicing import layers
 
 DEFAULT_SAMPLES = 4096
 # A closed mesh enclosing less than this fraction of its diagonal cubed encloses nothing.
@@ -86,8 +89,14 @@ def analyse(
     small_feature_mm: float = dfm_geometry.DEFAULT_SMALL_FEATURE_MM,
     height_weight: float = orientation.DEFAULT_HEIGHT_WEIGHT,
     samples: int = DEFAULT_SAMPLES,
+    fdm_layers: bool = False,
 ) -> Analysis:
-    """Repair and measure a part; raises MeshError (``flat``, ``not_solid``) if it has no solid."""
+    """Repair and measure a part; raises MeshError (``flat``, ``not_solid``) if it has no solid.
+
+    ``fdm_layers`` also sections the part for the layer-based FDM estimate. It is off by
+    default: it does not yet meet its accuracy targets on real parts and costs seconds on a
+    million triangles (docs/benchmarks/fdm_estimate.md), so quotes keep the volume formula.
+    """
     mesh = clean_mesh(part.vertices, part.faces, part.indexed, part.vertex_bounds)
     normals, areas = mesh.normals, mesh.areas
     mesh_volume = float(mesh.shell_volumes.sum())
@@ -169,7 +178,19 @@ def analyse(
         "notes": list(part.notes),
     }
     values["dfm"] = findings(part, mesh, values)
+    if fdm_layers:
+        values[layers.ANALYSIS_KEY] = fdm_layer_table(mesh, surface, best, overhang_angle_deg)
     return Analysis(values, hull, best)
+
+
+def fdm_layer_table(
+    mesh: CleanMesh, surface, best: orientation.Orientation, overhang_angle_deg: float
+) -> dict | None:
+    """The fine-layer table the layer-based FDM estimate prices from, in the best orientation."""
+    columns = layers.support_columns(surface, best.rotation, overhang_angle_deg)
+    return layers.layer_table(
+        mesh.vertices, mesh.faces, mesh.topology.pairs, best.rotation, supports=columns
+    )
 
 
 def _hull(mesh: CleanMesh, normals, areas, volume: float, diagonal: float) -> Hull:

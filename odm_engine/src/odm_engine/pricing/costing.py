@@ -156,6 +156,8 @@ class PartGeometry:
     sharp_inner_edges: int
     sharp_inner_edge_length_mm: float
     dfm: tuple[DfmIssue, ...]
+    # The packed fine-layer table of the analysis (``odm_engine.slicing.layers``), if stored.
+    fdm_layers: Mapping[str, Any] | None = None
 
     @classmethod
     def from_mapping(cls, geometry: Mapping[str, Any]) -> "PartGeometry":
@@ -210,6 +212,7 @@ class PartGeometry:
             sharp_inner_edges=_scalar(cnc, "sharp_inner_edges", whole=True),
             sharp_inner_edge_length_mm=_scalar(cnc, "sharp_inner_edge_length_mm"),
             dfm=tuple(_dfm_issue(issue) for issue in geometry.get("dfm") or ()),
+            fdm_layers=geometry.get("fdm_layers") or None,
         )
         if part.volume_mm3 <= 0 or part.area_mm2 <= 0:
             raise QuoteError("the part has no volume: nothing to quote")

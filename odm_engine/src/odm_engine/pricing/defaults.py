@@ -44,7 +44,7 @@ def _processes() -> list:
             part_spacing_mm=5.0,
             plate_setup_min=5.0,
             support_removal_min_per_cm3=0.5,
-            # The slicer profile odm_quote/data/slicer_profiles/print_standard.ini (0.4 mm nozzle).
+            # The slicer profile odm_engine/slicing/profiles/print_standard.ini (0.4 mm nozzle).
             # Flow and layer overhead fitted to PrusaSlicer 2.5 print times of 12 corpus parts
             # on the MK4 profile: estimate / slicer between 0.78 and 1.29, median 0.93.
             line_width_mm=0.45,

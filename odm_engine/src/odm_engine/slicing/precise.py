@@ -67,7 +67,7 @@ def calibrated_figures(
     for quantity in MEASURED:
         value, stored = estimate.get(quantity), calibrations.get(quantity)
         if value and stored:
-            corrected, low, high = slicer.Calibration.from_dict(stored).apply(value)
+            corrected, low, high = calibration.Calibration.from_dict(stored).apply(value)
             figures[quantity] = {"estimate": value, "value": corrected, "low": low, "high": high}
     return figures
 

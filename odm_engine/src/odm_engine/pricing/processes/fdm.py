@@ -1,4 +1,12 @@
-"""FDM: filament from shells, top/bottom skins, sparse infill and supports; time from flow."""
+"""FDM: print time and filament layer by layer from the machine's slicer profile.
+
+When the analysis holds its fine-layer table (``fdm_layers``), the estimate is the layer-based
+one of ``odm_engine.slicing.layers`` with the PrusaSlicer profile of the machine (the printer
+profile named like the machine's code, else the slicer's default printer) and of the material
+(its own profile, else the slicer's default material, weighed with the material's density);
+the process's layer height, perimeters, solid layers and infill override the print profile's.
+Analyses stored before that table fall back to the volume-based formula of ``extrusion_mm3``.
+"""
 
 import math
 
@@ -12,6 +20,43 @@ from odm_engine.pricing.costing import (
 )
 from odm_engine.pricing.params import FdmParams
 from odm_engine.pricing.processes.plate import plate_setup_item, support_removal_item
+from odm_engine.slicing import layers, slicer
+
+
+def slicer_profile(job: Job) -> tuple[str, str]:
+    """(printer, material) codes of the PrusaSlicer profiles that price this job."""
+    printer = job.machine.code.upper()
+    if printer not in slicer.available_printers():
+        printer = slicer.DEFAULT_PRINTER
+    material = job.material.code.upper()
+    if material not in slicer.available_materials():
+        material = slicer.DEFAULT_MATERIAL
+    return printer, material
+
+
+def profile_overrides(fdm: FdmParams) -> dict[str, float | int | str]:
+    """The shop's layout parameters, which take precedence over the print profile's.
+
+    Their defaults are the shipped print profile's, so they change nothing until edited; the
+    motion (speeds, accelerations, retraction, cooling) always comes from the machine profile.
+    """
+    return {
+        "layer_height": fdm.layer_height_mm,
+        "perimeters": fdm.perimeters,
+        "top_solid_layers": fdm.top_layers,
+        "bottom_solid_layers": fdm.bottom_layers,
+        "fill_density": f"{fdm.infill_pct:g}%",
+    }
+
+
+def layered(job: Job) -> tuple[layers.LayerEstimate, str] | None:
+    """The layer-based estimate and its profile name, or None without a layer table."""
+    table = job.geometry.fdm_layers
+    if not table:
+        return None
+    printer, material = slicer_profile(job)
+    profile = layers.FdmProfile.load(printer, material, profile_overrides(job.process))
+    return layers.estimate(table, profile), f"{printer}/{material}"
 
 
 def extrusion_mm3(job: Job) -> dict[str, float]:
@@ -48,10 +93,12 @@ def estimate(job: Job) -> ProcessEstimate:
     fdm: FdmParams = job.process
     dfm: list[DfmIssue] = []
     width, depth, height = oriented_fit(part.print_box_mm, machine, dfm)
+    measured = job.measured or {}
+    sliced = "material_g" in measured and "print_time_s" in measured
+    by_layers = None if sliced else layered(job)
     volumes = extrusion_mm3(job)
     extruded = sum(volumes.values())
-    layers = math.ceil(height / fdm.layer_height_mm)
-    measured = job.measured or {}
+    layer_count = math.ceil(height / fdm.layer_height_mm)
 
     if "material_g" in measured:
         grams = measured["material_g"]
@@ -62,6 +109,20 @@ def estimate(job: Job) -> ProcessEstimate:
             grams * material.price_per_kg / 1000,
             "material_g (from the slicer) * price_per_kg / 1000",
             material_g=grams,
+            price_per_kg=material.price_per_kg,
+        )
+    elif by_layers:
+        layer_estimate, profile = by_layers
+        grams = layer_estimate.extruded_mm3 / 1000 * material.density_g_cm3
+        material_item = cost(
+            "material",
+            f"{material.name} filament",
+            "material",
+            grams * material.price_per_kg / 1000,
+            f"extruded_mm3 (layer by layer, profile {profile}) / 1000 * density_g_cm3"
+            " * price_per_kg / 1000",
+            extruded_mm3=layer_estimate.extruded_mm3,
+            density_g_cm3=material.density_g_cm3,
             price_per_kg=material.price_per_kg,
         )
     else:
@@ -82,8 +143,20 @@ def estimate(job: Job) -> ProcessEstimate:
         print_time = measured["print_time_s"]
         time_formula = "print_time_s (from the slicer) / 3600 * rate_per_hour"
         time_inputs = {"print_time_s": print_time}
+    elif by_layers:
+        layer_estimate, profile = by_layers
+        print_time = layer_estimate.print_time_s
+        time_formula = (
+            f"print_time_s (layer by layer, profile {profile}: the sum of its features)"
+            " / 3600 * rate_per_hour"
+        )
+        time_inputs = {
+            "print_time_s": print_time,
+            "layers": layer_estimate.layers,
+            **{f"{key}_s": value for key, value in layer_estimate.time_by_feature_s.items()},
+        }
     else:
-        print_time = extruded / fdm.volumetric_flow_mm3_s + layers * fdm.layer_overhead_s
+        print_time = extruded / fdm.volumetric_flow_mm3_s + layer_count * fdm.layer_overhead_s
         time_formula = (
             "(extruded_mm3 / volumetric_flow_mm3_s + layers * layer_overhead_s) / 3600"
             " * rate_per_hour"
@@ -91,7 +164,7 @@ def estimate(job: Job) -> ProcessEstimate:
         time_inputs = {
             "extruded_mm3": extruded,
             "volumetric_flow_mm3_s": fdm.volumetric_flow_mm3_s,
-            "layers": layers,
+            "layers": layer_count,
             "layer_overhead_s": fdm.layer_overhead_s,
         }
     machine_item = cost(

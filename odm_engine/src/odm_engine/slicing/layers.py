@@ -1,0 +1,1018 @@
+"""Layer-based instant FDM estimate: what a slicer would print, layer by layer, in milliseconds.
+
+Two steps, split where the mesh stops being available:
+
+1. ``layer_table`` (run by the mesh analysis, in the print orientation it chose) sections the
+   mesh at a fine pitch (``PITCH_MM``) and keeps, per fine layer, what any slicing profile needs:
+   contour length and area, loops and holes, the length of small loops (printed slower), corners
+   by sharpness, the projected area of the surfaces facing up and down by slope (which become
+   top and bottom skins), and the area of support columns and of the overhangs they hold. It is
+   vectorised end to end: one pass over the (triangle, plane) crossings, the loops from scipy's
+   connected components on a successor graph written directly (each crossing has exactly one
+   successor: the next triangle across the edge the contour leaves by). The table is stored
+   packed in the analysis under ``ANALYSIS_KEY``, so a quote is re-priced from the stored
+   analysis with any printer and material profile without the mesh.
+2. ``estimate(table, profile)`` aggregates the fine layers into the profile's layers and
+   builds the toolpaths a slicer would: perimeters on every contour, offset by the extrusion
+   width (a closed loop offset inward by d shortens by 2*pi*d, a hole grows by as much; thin
+   layers hold only as many lines as their area allows), top and bottom solid skins from the
+   up- and down-facing surfaces within ``top_solid_layers`` / ``bottom_solid_layers``, clipped
+   to the region inside the perimeters, bridges over air, sparse infill from the remaining
+   region at the profile's density, supports and their interface layers under the overhangs,
+   travel and retractions between loops and islands. Time comes from a motion model: per-feature
+   speeds capped by the filament's volumetric flow and the machine's feed rates, trapezoidal
+   acceleration on every run between corners (with the jerk-limited junction speed of each
+   corner class), the first-layer speed and acceleration, the retraction and Z-lift moves, and
+   the cooling slow-down to ``slowdown_below_layer_time``. Material is the extrusion
+   cross-section (PrusaSlicer's rounded rectangle) times the path length.
+
+Every figure comes from the PrusaSlicer profile set (``FdmProfile.load``: the same ``.ini``
+files the precise mode and the machine link slice with). There is no constant fitted to parts:
+calibration against recorded slices and real prints is applied on top, and shown as such.
+A profile with another layer height is aggregated from the same fine table (to the nearest
+multiple of the pitch); another perimeter count, density or speed needs nothing new.
+"""
+
+import base64
+import functools
+import itertools
+import math
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+
+from odm_engine.slicing import slicer
+
+ANALYSIS_KEY = "fdm_layers"
+TABLE_VERSION = 1
+PITCH_MM = 0.1
+# Beyond these no FDM machine prints the part, or sectioning it would take more memory than an
+# analysis may: the analysis stores no table and quotes fall back to the volume formula.
+MAX_HEIGHT_MM = 1000.0
+MAX_PIECES = 25_000_000
+# PrusaSlicer prints loops no longer than a 6.5 mm radius circle at small_perimeter_speed.
+SMALL_LOOP_MM = 2 * math.pi * 6.5
+# Corner classes by turn angle (degrees): below the first a contour is smooth.
+CORNER_EDGES_DEG = (3.0, 10.0, 30.0, 60.0, 120.0)
+# Surface classes by slope, as tan(angle from horizontal): flat, shallow ... steep.
+SLOPE_EDGES_TAN = (0.05, 0.3, 1.0, 3.0)
+# Table columns, one value per fine layer.
+_BASE_COLUMNS = (
+    "contour_mm",
+    "area_mm2",
+    "loops",
+    "holes",
+    "small_loop_mm",
+    "support_mm2",
+    "overhang_mm2",
+    "bridged_support_mm2",
+    "bridged_overhang_mm2",
+)
+_CORNER_COLUMNS = tuple(f"corners_{i}" for i in range(len(CORNER_EDGES_DEG)))
+_UP_COLUMNS = tuple(f"up_mm2_{i}" for i in range(len(SLOPE_EDGES_TAN) + 1))
+_DOWN_COLUMNS = tuple(f"down_mm2_{i}" for i in range(len(SLOPE_EDGES_TAN) + 1))
+COLUMNS = _BASE_COLUMNS + _CORNER_COLUMNS + _UP_COLUMNS + _DOWN_COLUMNS
+
+
+# --- Sectioning (analysis time) --------------------------------------------------------------
+
+
+def layer_table(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    pairs: np.ndarray,
+    rotation: np.ndarray,
+    *,
+    supports: tuple[np.ndarray, ...] | None = None,
+    pitch: float = PITCH_MM,
+) -> dict | None:
+    """The packed fine-layer table of a closed, outward-facing mesh turned by ``rotation``.
+
+    None for a part taller than ``MAX_HEIGHT_MM`` or that would be cut in more than
+    ``MAX_PIECES`` triangle pieces (no printer takes it; the memory stays bounded).
+
+    ``pairs`` are the mesh's two-face edges (face a, face b, vertex from, vertex to), as
+    ``repair.EdgeTopology.pairs``. ``supports`` is (top z, bottom z, projected area, bridged)
+    of the support columns under the overhang samples (``support_columns``), in the same
+    turned frame (z from the plate).
+    """
+    turned = np.asarray(vertices, dtype=np.float64) @ np.asarray(rotation, dtype=np.float64).T
+    turned[:, 2] -= turned[:, 2].min()
+    height = float(turned[:, 2].max())
+    # Heights stored in float32 may exceed a whole number of fine layers by a hair.
+    bins = max(1, math.ceil(height / pitch - 1e-3))
+    heights = turned[:, 2][faces]
+    pieces = float(np.sum(heights.max(axis=1) - heights.min(axis=1))) / pitch + len(faces)
+    if height > MAX_HEIGHT_MM or pieces > MAX_PIECES:
+        return None
+    sorted_faces = _SortedFaces.of(turned, faces, pairs)
+    columns = dict.fromkeys(COLUMNS)
+    _contours(sorted_faces, pitch, bins, columns)
+    _surfaces(sorted_faces, pitch, bins, columns)
+    _supports(supports, pitch, bins, columns)
+    data = np.stack([np.asarray(columns[name], dtype=np.float32) for name in COLUMNS])
+    return {
+        "version": TABLE_VERSION,
+        "pitch_mm": pitch,
+        "height_mm": height,
+        "layers": bins,
+        "columns": list(COLUMNS),
+        "slope_edges_tan": list(SLOPE_EDGES_TAN),
+        "corner_edges_deg": list(CORNER_EDGES_DEG),
+        "data": base64.b64encode(zlib.compress(data.tobytes(), 6)).decode("ascii"),
+    }
+
+
+def unpack(table: Mapping) -> dict[str, np.ndarray]:
+    """The table's columns as float64 arrays (one value per fine layer)."""
+    if table.get("version") != TABLE_VERSION:
+        raise ValueError(f"unsupported layer table version {table.get('version')!r}")
+    raw = np.frombuffer(zlib.decompress(base64.b64decode(table["data"])), dtype=np.float32)
+    names = table["columns"]
+    data = raw.reshape(len(names), int(table["layers"])).astype(np.float64)
+    return dict(zip(names, data, strict=True))
+
+
+@dataclass(frozen=True)
+class _SortedFaces:
+    """Each triangle's corners sorted by height: a (low), b (middle), c (high).
+
+    ``forward`` says the winding runs a -> b -> c; ``across_*`` is the neighbouring triangle
+    across edge a-c, a-b and b-c (-1 on an open or non-manifold edge).
+    """
+
+    xa: np.ndarray
+    ya: np.ndarray
+    za: np.ndarray
+    xb: np.ndarray
+    yb: np.ndarray
+    zb: np.ndarray
+    xc: np.ndarray
+    yc: np.ndarray
+    zc: np.ndarray
+    forward: np.ndarray
+    across_long: np.ndarray
+    across_ab: np.ndarray
+    across_bc: np.ndarray
+
+    @classmethod
+    def of(cls, turned: np.ndarray, faces: np.ndarray, pairs: np.ndarray) -> "_SortedFaces":
+        heights = turned[:, 2][faces]
+        low, high = heights.argmin(axis=1), heights.argmax(axis=1)
+        high = np.where(high == low, (low + 2) % 3, high)  # flat triangles
+        mid = 3 - low - high
+        rows = np.arange(len(faces))
+        neighbour = _neighbours(faces, pairs)
+
+        def across(u, v):
+            return neighbour[rows, np.where(v == (u + 1) % 3, u, v)]
+
+        x, y, z = (np.ascontiguousarray(turned[:, axis]) for axis in range(3))
+        ids = [faces[rows, corner] for corner in (low, mid, high)]
+        return cls(
+            *(coordinate[vertex] for vertex in ids for coordinate in (x, y, z)),
+            forward=mid == (low + 1) % 3,
+            across_long=across(low, high),
+            across_ab=across(low, mid),
+            across_bc=across(mid, high),
+        )
+
+    def __len__(self) -> int:
+        return len(self.za)
+
+
+def _contours(faces: _SortedFaces, pitch: float, bins: int, columns: dict) -> None:
+    """Per fine layer: contour length, area, loops, holes, small loop length, corners by class.
+
+    A plane between a and c cuts the long edge a-c and one short edge; the contour (material
+    on its left) enters by the falling edge and leaves by the rising one, so for a -> b -> c
+    windings it leaves by the short edge, else by the long one.
+    """
+    # Planes at the middle of every fine layer: (k + 0.5) * pitch, strictly below the top.
+    first = np.ceil(faces.za / pitch - 0.5).astype(np.int64)
+    last = np.minimum(np.ceil(faces.zc / pitch - 0.5).astype(np.int64) - 1, bins - 1)
+    counts = np.maximum(last - first + 1, 0)
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+
+    def per_piece(values):
+        """A per-triangle array repeated for each of its pieces (pieces run triangle by
+        triangle, so this reads memory in order)."""
+        return np.repeat(values, counts)
+
+    plane = per_piece(first - offsets[:-1]) + np.arange(offsets[-1])
+    level = (plane + 0.5) * pitch
+    za, zb, zc = per_piece(faces.za), per_piece(faces.zb), per_piece(faces.zc)
+    xa, ya = per_piece(faces.xa), per_piece(faces.ya)
+    xb, yb = per_piece(faces.xb), per_piece(faces.yb)
+    xc, yc = per_piece(faces.xc), per_piece(faces.yc)
+    t = (level - za) / (zc - za)
+    long_x = xa + t * (xc - xa)
+    long_y = ya + t * (yc - ya)
+    lower = level < zb
+    start_x, start_y = np.where(lower, xa, xb), np.where(lower, ya, yb)
+    start_z = np.where(lower, za, zb)
+    rise = np.where(lower, zb, zc) - start_z
+    s = (level - start_z) / np.where(rise > 0, rise, 1.0)
+    short_x = start_x + s * (np.where(lower, xb, xc) - start_x)
+    short_y = start_y + s * (np.where(lower, yb, yc) - start_y)
+    leaves_short = per_piece(faces.forward)
+    px = np.where(leaves_short, long_x, short_x)
+    py = np.where(leaves_short, long_y, short_y)
+    qx = np.where(leaves_short, short_x, long_x)
+    qy = np.where(leaves_short, short_y, long_y)
+    step_x, step_y = qx - px, qy - py
+    length = np.hypot(step_x, step_y)
+    twice_area = px * qy - qx * py
+
+    # Successor: the piece of the neighbouring triangle across the leaving edge, same plane.
+    after = np.where(
+        leaves_short,
+        np.where(lower, per_piece(faces.across_ab), per_piece(faces.across_bc)),
+        per_piece(faces.across_long),
+    )
+    known = np.maximum(after, 0)
+    valid = (after >= 0) & (plane >= first[known]) & (plane <= last[known])
+    pieces = np.arange(len(plane))
+    after_index = np.where(valid, offsets[known] + plane - first[known], pieces)
+    graph = csr_matrix(
+        (np.ones(len(pieces), dtype=np.int8), after_index, np.arange(len(pieces) + 1)),
+        shape=(len(pieces), len(pieces)),
+    )
+    loops, label = connected_components(graph, directed=True, connection="weak")
+    loop_plane = np.zeros(loops, dtype=np.int64)
+    loop_plane[label] = plane
+    loop_length = np.bincount(label, weights=length, minlength=loops)
+    loop_area = np.bincount(label, weights=twice_area, minlength=loops) / 2
+    closed = loop_length > 0
+    hole = closed & (loop_area < 0)
+    small = closed & (loop_length <= SMALL_LOOP_MM)
+    columns["contour_mm"] = np.bincount(plane, weights=length, minlength=bins)
+    columns["area_mm2"] = np.bincount(plane, weights=twice_area, minlength=bins) / 2
+    columns["loops"] = np.bincount(loop_plane[closed], minlength=bins)
+    columns["holes"] = np.bincount(loop_plane[hole], minlength=bins)
+    columns["small_loop_mm"] = np.bincount(
+        loop_plane[small], weights=loop_length[small], minlength=bins
+    )
+    # Corner at the leaving edge: turn between this piece's direction and its successor's.
+    direction = np.arctan2(step_y, step_x)
+    turn = np.abs(np.remainder(direction[after_index] - direction + np.pi, 2 * np.pi) - np.pi)
+    turn_deg = np.degrees(np.where(valid & (length > 0), turn, 0.0))
+    corner_class = np.searchsorted(CORNER_EDGES_DEG, turn_deg, side="right") - 1
+    chosen = corner_class >= 0
+    corner_counts = np.bincount(
+        plane[chosen] * len(CORNER_EDGES_DEG) + corner_class[chosen],
+        minlength=bins * len(CORNER_EDGES_DEG),
+    ).reshape(bins, len(CORNER_EDGES_DEG))
+    for index, name in enumerate(_CORNER_COLUMNS):
+        columns[name] = corner_counts[:, index]
+
+
+def _neighbours(faces: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """(m, 3) the face across each face's edge j (corner j to j + 1), -1 where there is none."""
+    neighbour = np.full(faces.shape, -1, dtype=np.int64)
+    if not len(pairs):
+        return neighbour
+    face_a, face_b = pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
+    # Face a runs the edge from pairs[:, 2], face b from pairs[:, 3]: the edge starting there.
+    for face, other, start in ((face_a, face_b, pairs[:, 2]), (face_b, face_a, pairs[:, 3])):
+        local = faces[face]
+        corner = np.where(local[:, 0] == start, 0, np.where(local[:, 1] == start, 1, 2))
+        neighbour[face, corner] = other
+    return neighbour
+
+
+def _surfaces(faces: _SortedFaces, pitch: float, bins: int, columns: dict) -> None:
+    """Projected area of the up- and down-facing surface in each fine layer, by slope class."""
+    ab = (faces.xb - faces.xa, faces.yb - faces.ya, faces.zb - faces.za)
+    ac = (faces.xc - faces.xa, faces.yc - faces.ya, faces.zc - faces.za)
+    sign = np.where(faces.forward, 1.0, -1.0)
+    normal_z = (ab[0] * ac[1] - ab[1] * ac[0]) * sign
+    normal_x = ab[1] * ac[2] - ab[2] * ac[1]
+    normal_y = ab[2] * ac[0] - ab[0] * ac[2]
+    projected = np.abs(normal_z) / 2
+    horizontal = np.hypot(normal_x, normal_y)
+    slope = np.searchsorted(SLOPE_EDGES_TAN, horizontal / np.maximum(np.abs(normal_z), 1e-300))
+    z0, z1, z2 = faces.za, faces.zb, faces.zc
+    # Fine-layer boundaries k * pitch strictly inside each triangle's z range.
+    first = np.floor(z0 / pitch).astype(np.int64) + 1
+    last = np.ceil(z2 / pitch).astype(np.int64) - 1
+    counts = np.maximum(last - first + 1, 0)
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    face = np.repeat(np.arange(len(faces)), counts)
+    boundary = first[face] + (np.arange(offsets[-1]) - offsets[face])
+    below = _share_below(boundary * pitch, z0[face], z1[face], z2[face]) * projected[face]
+    # The piece under boundary k lies in fine layer k - 1; the last piece above the last one.
+    previous = np.concatenate([[0.0], below[:-1]])
+    previous[offsets[:-1][counts > 0]] = 0.0
+    piece_layer = np.concatenate([boundary - 1, np.minimum(last, bins - 1)])
+    piece_face = np.concatenate([face, np.arange(len(faces))])
+    tail = projected.copy()
+    has_boundary = counts > 0
+    tail[has_boundary] -= below[offsets[1:][has_boundary] - 1]
+    piece_area = np.concatenate([below - previous, tail])
+    no_cross_layer = np.clip(np.floor(z0 / pitch).astype(np.int64), 0, bins - 1)
+    piece_layer[len(face) :] = np.where(has_boundary, last, no_cross_layer)
+    np.clip(piece_layer, 0, bins - 1, out=piece_layer)
+    up = normal_z[piece_face] > 0
+    classes = len(SLOPE_EDGES_TAN) + 1
+    key = piece_layer * classes + slope[piece_face]
+    for names, chosen in ((_UP_COLUMNS, up), (_DOWN_COLUMNS, ~up)):
+        area = np.bincount(key[chosen], weights=piece_area[chosen], minlength=bins * classes)
+        for index, name in enumerate(names):
+            columns[name] = area.reshape(bins, classes)[:, index]
+
+
+def _share_below(level, z0, z1, z2):
+    """Share of a triangle's projected area below ``level`` (corner heights z0 <= z1 <= z2)."""
+    span = np.maximum(z2 - z0, 1e-300)
+    low = (level - z0) ** 2 / (span * np.maximum(z1 - z0, 1e-300))
+    high = 1 - (z2 - level) ** 2 / (span * np.maximum(z2 - z1, 1e-300))
+    return np.clip(np.where(level <= z1, low, high), 0.0, 1.0)
+
+
+def _supports(supports, pitch, bins, columns) -> None:
+    """Area of the support columns crossing each fine layer, and of the overhangs they hold.
+
+    Columns under flat overhangs that stand on the part (a cavity's ceiling, a bridge over a
+    slot) are kept apart: a slicer told not to support bridges prints them in the air.
+    """
+    if supports is None or not len(supports[0]):
+        supports = (np.zeros(0),) * 3 + (np.zeros(0, dtype=bool),)
+    top, bottom, area = (np.asarray(values, dtype=np.float64) for values in supports[:3])
+    bridged = np.asarray(supports[3], dtype=bool)
+    top_layer = np.clip(np.floor(top / pitch).astype(np.int64), 0, bins - 1)
+    bottom_layer = np.clip(np.floor(bottom / pitch).astype(np.int64), 0, bins)
+    for prefix, chosen in (("", ~bridged), ("bridged_", bridged)):
+        support = np.zeros(bins + 1)
+        np.add.at(support, bottom_layer[chosen], area[chosen])
+        np.add.at(support, top_layer[chosen], -area[chosen])
+        columns[f"{prefix}support_mm2"] = np.maximum(np.cumsum(support)[:bins], 0.0)
+        columns[f"{prefix}overhang_mm2"] = np.bincount(
+            top_layer[chosen], weights=area[chosen], minlength=bins
+        )
+
+
+# --- Profile ----------------------------------------------------------------------------------
+
+
+def _number(config: Mapping[str, str], key: str, base: float | None = None) -> float:
+    """A PrusaSlicer option as a float: first value of a vector, ``%`` of ``base`` if given."""
+    text = str(config.get(key, "")).split(",")[0].strip()
+    if text.endswith("%"):
+        if base is None:
+            raise ValueError(f"slicer option {key} is a percentage without a base")
+        return float(text[:-1]) / 100 * base
+    return float(text)
+
+
+@dataclass(frozen=True)
+class FdmProfile:
+    """The figures of a PrusaSlicer profile set the estimate uses (mm, mm/s, mm/s2, s, g/cm3)."""
+
+    name: str
+    layer_height: float
+    first_layer_height: float
+    min_layer_height: float
+    nozzle: float
+    perimeters: int
+    top_layers: int
+    vertical_shells: bool
+    bottom_layers: int
+    top_min_mm: float
+    bottom_min_mm: float
+    infill_density: float
+    fill_pattern: str
+    widths: Mapping[str, float]
+    speeds: Mapping[str, float]
+    accelerations: Mapping[str, float]
+    first_layer_speed: float
+    first_layer_acceleration: float
+    travel_speed: float
+    travel_speed_z: float
+    max_feed_xy: float
+    max_feed_z: float
+    max_acceleration_extruding: float
+    max_acceleration_z: float
+    jerk_xy: float
+    max_volumetric_speed: float
+    retract_length: float
+    retract_speed: float
+    deretract_speed: float
+    retract_lift: float
+    retract_before_travel: float
+    slowdown_below_layer_time: float
+    min_print_speed: float
+    support: bool
+    dont_support_bridges: bool
+    support_threshold_deg: float
+    support_spacing: float
+    support_interface_layers: int
+    support_interface_spacing: float
+    support_contact_distance: float
+    bridge_flow_ratio: float
+    filament_diameter: float
+    density: float
+
+    @classmethod
+    def load(
+        cls, printer: str, material: str, overrides: Mapping[str, object] | None = None
+    ) -> "FdmProfile":
+        """Reads the profile set (print, printer, material, overrides) as the slicer would."""
+        return _shipped_profile(printer, material, tuple(sorted((overrides or {}).items())))
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, str], name: str = "") -> "FdmProfile":
+        nozzle = _number(config, "nozzle_diameter")
+        height = _number(config, "layer_height")
+        default_width = _number(config, "extrusion_width", nozzle) or 1.125 * nozzle
+
+        def width(key: str) -> float:
+            return _number(config, key, nozzle) or default_width
+
+        widths = {
+            "external": width("external_perimeter_extrusion_width"),
+            "perimeter": width("perimeter_extrusion_width"),
+            "infill": width("infill_extrusion_width"),
+            "solid": width("solid_infill_extrusion_width"),
+            "top": width("top_infill_extrusion_width"),
+            "support": width("support_material_extrusion_width"),
+            "first": width("first_layer_extrusion_width"),
+        }
+        perimeter_speed = _number(config, "perimeter_speed")
+        solid_speed = _number(config, "solid_infill_speed", _number(config, "infill_speed"))
+        support_speed = _number(config, "support_material_speed")
+        speeds = {
+            "external": _number(config, "external_perimeter_speed", perimeter_speed),
+            "perimeter": perimeter_speed,
+            "small": _number(config, "small_perimeter_speed", perimeter_speed),
+            "infill": _number(config, "infill_speed"),
+            "solid": solid_speed,
+            "top": _number(config, "top_solid_infill_speed", solid_speed),
+            "bridge": _number(config, "bridge_speed"),
+            "support": support_speed,
+            "interface": _number(config, "support_material_interface_speed", support_speed),
+        }
+        default_accel = _number(config, "default_acceleration")
+
+        def acceleration(key: str) -> float:
+            return _number(config, key) or default_accel
+
+        perimeter_accel = acceleration("perimeter_acceleration")
+        infill_accel = acceleration("infill_acceleration")
+        accelerations = {
+            "external": perimeter_accel,
+            "perimeter": perimeter_accel,
+            "small": perimeter_accel,
+            "infill": infill_accel,
+            "solid": infill_accel,
+            "top": infill_accel,
+            "bridge": acceleration("bridge_acceleration"),
+            "support": default_accel,
+            "interface": default_accel,
+            "travel": default_accel,
+        }
+        first_layer = _number(config, "first_layer_height", height)
+        return cls(
+            name=name,
+            layer_height=height,
+            first_layer_height=first_layer,
+            min_layer_height=_number(config, "min_layer_height"),
+            nozzle=nozzle,
+            perimeters=int(_number(config, "perimeters")),
+            top_layers=int(_number(config, "top_solid_layers")),
+            vertical_shells=config.get("ensure_vertical_shell_thickness") == "1",
+            bottom_layers=int(_number(config, "bottom_solid_layers")),
+            top_min_mm=_number(config, "top_solid_min_thickness"),
+            bottom_min_mm=_number(config, "bottom_solid_min_thickness"),
+            infill_density=_number(config, "fill_density", 1.0),
+            fill_pattern=str(config.get("fill_pattern", "")),
+            widths=widths,
+            speeds=speeds,
+            accelerations=accelerations,
+            first_layer_speed=_number(config, "first_layer_speed"),
+            first_layer_acceleration=_number(config, "first_layer_acceleration") or default_accel,
+            travel_speed=_number(config, "travel_speed"),
+            travel_speed_z=_number(config, "travel_speed_z") or _number(config, "travel_speed"),
+            max_feed_xy=min(
+                _number(config, "machine_max_feedrate_x"),
+                _number(config, "machine_max_feedrate_y"),
+            ),
+            max_feed_z=_number(config, "machine_max_feedrate_z"),
+            max_acceleration_extruding=_number(config, "machine_max_acceleration_extruding"),
+            max_acceleration_z=_number(config, "machine_max_acceleration_z"),
+            jerk_xy=min(
+                _number(config, "machine_max_jerk_x"), _number(config, "machine_max_jerk_y")
+            ),
+            max_volumetric_speed=_number(config, "filament_max_volumetric_speed") or math.inf,
+            retract_length=_number(config, "retract_length"),
+            retract_speed=_number(config, "retract_speed"),
+            deretract_speed=_number(config, "deretract_speed") or _number(config, "retract_speed"),
+            retract_lift=_number(config, "retract_lift"),
+            retract_before_travel=_number(config, "retract_before_travel"),
+            slowdown_below_layer_time=(
+                _number(config, "slowdown_below_layer_time") if config.get("cooling") == "1" else 0
+            ),
+            min_print_speed=_number(config, "min_print_speed"),
+            support=config.get("support_material") == "1",
+            dont_support_bridges=config.get("dont_support_bridges") == "1",
+            support_threshold_deg=_number(config, "support_material_threshold"),
+            support_spacing=_number(config, "support_material_spacing"),
+            support_interface_layers=int(_number(config, "support_material_interface_layers")),
+            support_interface_spacing=_number(config, "support_material_interface_spacing"),
+            support_contact_distance=_number(config, "support_material_contact_distance"),
+            bridge_flow_ratio=_number(config, "bridge_flow_ratio"),
+            filament_diameter=_number(config, "filament_diameter"),
+            density=_number(config, "filament_density"),
+        )
+
+
+@functools.lru_cache(maxsize=64)
+def _shipped_profile(printer: str, material: str, overrides: tuple) -> FdmProfile:
+    """A shipped profile set with overrides, read once per process (the files ship with the
+    engine)."""
+    config = slicer.load_profile(printer, material, dict(overrides))
+    return FdmProfile.from_config(config, f"{printer}/{material}")
+
+
+# --- Estimate (pricing time) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LayerEstimate:
+    """Print time and filament of one part with one profile, and where they go."""
+
+    print_time_s: float
+    material_g: float
+    extruded_mm3: float
+    layers: int
+    time_by_feature_s: Mapping[str, float]
+    grams_by_feature: Mapping[str, float]
+
+    def to_dict(self) -> dict:
+        return {
+            "print_time_s": self.print_time_s,
+            "material_g": self.material_g,
+            "extruded_mm3": self.extruded_mm3,
+            "layers": self.layers,
+            "time_by_feature_s": dict(self.time_by_feature_s),
+            "grams_by_feature": dict(self.grams_by_feature),
+        }
+
+
+def cross_section(width: float, height: float) -> float:
+    """PrusaSlicer's extrusion cross-section: a rectangle with round ends (mm2)."""
+    return (width - height) * height + math.pi * height**2 / 4
+
+
+def spacing(width: float, height: float) -> float:
+    """Distance between neighbouring lines of that width and height (mm)."""
+    return width - height * (1 - math.pi / 4)
+
+
+def _run_time(length, count, speed, acceleration, junction):
+    """Time of ``count`` runs sharing ``length`` at ``speed``, accelerating from ``junction``."""
+    count = np.maximum(count, 1e-12)
+    run = length / count
+    junction = np.minimum(junction, speed)
+    full = run >= (speed**2 - junction**2) / acceleration
+    cruise = run / speed + (speed - junction) ** 2 / (acceleration * speed)
+    peak = np.sqrt(junction**2 + acceleration * run)
+    short = 2 * (peak - junction) / acceleration
+    return count * np.where(full, cruise, short) * (length > 0)
+
+
+def _move_time(distance: float, speed: float, acceleration: float, start: float) -> float:
+    return float(_run_time(np.array(distance), np.array(1.0), speed, acceleration, start))
+
+
+def _layer_bounds(total: int, pitch: float, profile: FdmProfile) -> list[tuple[int, int]]:
+    """Fine-layer index ranges [start, end) of every print layer, as the slicer stacks them."""
+    first = max(1, round(profile.first_layer_height / pitch))
+    step = max(1, round(profile.layer_height / pitch))
+    bounds, start = [(0, min(first, total))], min(first, total)
+    minimum = max(1, round(profile.min_layer_height / pitch))
+    while start < total:
+        end = min(start + step, total)
+        if end - start < minimum and bounds:
+            bounds[-1] = (bounds[-1][0], end)
+        else:
+            bounds.append((start, end))
+        start = end
+    return bounds
+
+
+def estimate(table: Mapping, profile: FdmProfile) -> LayerEstimate:
+    """Print time and filament of the part of ``table`` printed with ``profile``."""
+    columns = unpack(table)
+    pitch = float(table["pitch_mm"])
+    bounds = _layer_bounds(int(table["layers"]), pitch, profile)
+    starts = np.array([b[0] for b in bounds])
+    ends = np.array([b[1] for b in bounds])
+    count = len(bounds)
+    # Every layer is printed at the profile's height, the last one too (rounded up).
+    thickness = np.full(count, profile.layer_height)
+    thickness[0] = profile.first_layer_height
+
+    def at_middle(name: str) -> np.ndarray:
+        """Value at each print layer's mid-plane, between the fine layers around it."""
+        values = columns[name]
+        middle = (starts + ends) / 2 - 0.5
+        low = np.clip(np.floor(middle).astype(int), 0, len(values) - 1)
+        high = np.clip(low + 1, 0, len(values) - 1)
+        share = middle - np.floor(middle)
+        return values[low] * (1 - share) + values[high] * share
+
+    def summed(name: str) -> np.ndarray:
+        cumulative = np.concatenate([[0.0], np.cumsum(columns[name])])
+        return cumulative[ends] - cumulative[starts]
+
+    contour = at_middle("contour_mm")
+    area = np.maximum(at_middle("area_mm2"), 0.0)
+    loops = np.round(at_middle("loops"))
+    holes = np.round(at_middle("holes"))
+    islands = np.maximum(loops - holes, 0)
+    euler = islands - holes
+    small_share = np.clip(at_middle("small_loop_mm") / np.maximum(contour, 1e-9), 0, 1)
+    corners = np.stack([at_middle(name) for name in _CORNER_COLUMNS])
+    up = np.stack([summed(name) for name in _UP_COLUMNS])
+    down = np.stack([summed(name) for name in _DOWN_COLUMNS])
+    h = thickness
+    widths = profile.widths
+
+    # Perimeters: the external one at half its width inside the contour, the others one
+    # spacing further each. A layer thinner than the band holds only what its area allows.
+    ext_w = np.where(starts == 0, widths["first"], widths["external"])
+    per_w = np.where(starts == 0, widths["first"], widths["perimeter"])
+    ext_s, per_s = spacing(ext_w, h), spacing(per_w, h)
+    offsets = [ext_w / 2] + [
+        ext_w / 2 + (ext_s + per_s) / 2 + k * per_s for k in range(profile.perimeters - 1)
+    ]
+    loop_lengths = [np.maximum(contour - 2 * math.pi * d * euler, 0.0) for d in offsets]
+    line_spacings = [ext_s] + [per_s] * (len(loop_lengths) - 1)
+    band_area = sum(length * s for length, s in zip(loop_lengths, line_spacings, strict=True))
+    fill = np.clip(area / np.maximum(band_area, 1e-9), 0.0, 1.0)
+    external_mm = loop_lengths[0] * fill
+    perimeter_mm = sum(loop_lengths[1:], np.zeros(count)) * fill
+    inner = np.maximum(area - band_area, 0.0)
+    # A region left inside the perimeters narrower than one infill line is filled by the
+    # perimeters themselves (Arachne widens them): mean width = twice its area over its edge.
+    inner_edge = np.maximum(loop_lengths[-1], 1e-9)
+    absorbed = (inner > 0) & (2 * inner / inner_edge < widths["infill"])
+    perimeter_mm = perimeter_mm + np.where(absorbed, inner / per_s, 0.0)
+    inner = np.where(absorbed, 0.0, inner)
+
+    # Skins: each surface piece becomes solid in the layers within reach. Only the part of it
+    # inside the perimeters shows as a top surface (a slope of tangent t moves h/t per layer);
+    # with ensure_vertical_shell_thickness the slicer keeps the whole reach solid, measured
+    # from the inner edge of the perimeters, so that sloped shells are as thick as flat ones.
+    band = np.array(offsets[-1]) + per_s / 2
+    slope_tan = _class_middles(SLOPE_EDGES_TAN, first=0.0)
+    top_layers = max(profile.top_layers, math.ceil(profile.top_min_mm / profile.layer_height))
+    bottom_layers = max(
+        profile.bottom_layers, math.ceil(profile.bottom_min_mm / profile.layer_height)
+    )
+    top_solid = np.zeros(count)
+    top_surface = np.zeros(count)
+    bottom_solid = np.zeros(count)
+    bridge = np.zeros(count)
+    for cls, tan in enumerate(slope_tan):
+        # Horizontal reach of one layer on that slope, in units of the perimeter band.
+        band_layers = band * tan / np.maximum(h, 1e-9)
+        for j in range(top_layers):
+            visible = np.clip(1 + j - band_layers, 0.0, 1.0)
+            share = 1.0 if profile.vertical_shells else visible
+            # A surface in print layer i is solid in layers i - j.
+            shifted = np.zeros(count)
+            if j < count:
+                shifted[: count - j] = (up[cls] * share)[j:]
+            top_solid += shifted
+            if j == 0:
+                top_surface += up[cls] * visible
+        for j in range(bottom_layers):
+            visible = np.clip(1 + j - band_layers, 0.0, 1.0)
+            share = 1.0 if profile.vertical_shells else visible
+            shifted = np.zeros(count)
+            if j < count:
+                shifted[j:] = (down[cls] * share)[: count - j]
+            bottom_solid += shifted
+            if j == 0 and cls <= 1:
+                bridge += down[cls] * visible
+    bridge[0] = 0.0  # the first layer lies on the plate: a bottom layer, whatever is above
+    top_surface[0] = 0.0
+    solid = np.minimum(inner, top_solid + bottom_solid)
+    top_surface = np.minimum(top_surface, solid)
+    # The first solid layer over sparse infill is bridged too (PrusaSlicer's internal bridge).
+    over_sparse = np.maximum(np.diff(np.minimum(top_solid, inner), prepend=0.0), 0.0)
+    over_sparse[0] = 0.0
+    bridge = np.minimum(bridge + over_sparse * (profile.infill_density < 1), solid - top_surface)
+    solid_rest = solid - top_surface - bridge
+    sparse = inner - solid
+
+    solid_w = np.where(starts == 0, widths["first"], widths["solid"])
+    infill_w = np.where(starts == 0, widths["first"], widths["infill"])
+    top_w = widths["top"]
+    solid_mm = solid_rest / spacing(solid_w, h)
+    top_mm = top_surface / spacing(top_w, h)
+    bridge_line = profile.nozzle * math.sqrt(profile.bridge_flow_ratio)
+    bridge_mm = bridge / (bridge_line + 0.05 * profile.nozzle)
+    sparse_mm = sparse * profile.infill_density / spacing(infill_w, h)
+
+    # Supports: sparse lines under the overhangs, denser interface layers right under them.
+    support_w = widths["support"]
+    support_area = np.zeros(count)
+    overhang = np.zeros(count)
+    if profile.support:
+        prefixes = [""] if profile.dont_support_bridges else ["", "bridged_"]
+        for prefix in prefixes:
+            support_area += summed(f"{prefix}support_mm2") / np.maximum(ends - starts, 1)
+            overhang += summed(f"{prefix}overhang_mm2")
+    interface_area = np.zeros(count)
+    gap_layers = max(0, round(profile.support_contact_distance / profile.layer_height))
+    for j in range(profile.support_interface_layers):
+        shift = gap_layers + j + 1
+        if shift < count:
+            interface_area[: count - shift] += overhang[shift:]
+    interface_area = np.minimum(interface_area, support_area)
+    support_mm = (support_area - interface_area) / (profile.support_spacing + spacing(support_w, h))
+    interface_mm = interface_area / (profile.support_interface_spacing + spacing(support_w, h))
+
+    # Runs between corners, with the junction speed of each corner class.
+    corner_deg = _class_middles((*CORNER_EDGES_DEG, 180.0))[1:-1]
+    flow = {
+        "external": cross_section(widths["external"], profile.layer_height),
+        "perimeter": cross_section(widths["perimeter"], profile.layer_height),
+        "small": cross_section(widths["perimeter"], profile.layer_height),
+        "infill": cross_section(widths["infill"], profile.layer_height),
+        "solid": cross_section(widths["solid"], profile.layer_height),
+        "top": cross_section(widths["top"], profile.layer_height),
+        "bridge": math.pi * bridge_line**2 / 4,
+        "support": cross_section(support_w, profile.layer_height),
+        "interface": cross_section(support_w, profile.layer_height),
+    }
+    first = starts == 0
+
+    def speed_of(feature: str) -> np.ndarray:
+        speed = min(
+            profile.speeds[feature],
+            profile.max_volumetric_speed / flow[feature],
+            profile.max_feed_xy,
+        )
+        return np.where(first, min(speed, profile.first_layer_speed), speed)
+
+    def accel_of(feature: str) -> np.ndarray:
+        accel = min(profile.accelerations[feature], profile.max_acceleration_extruding)
+        return np.where(first, min(profile.first_layer_acceleration, accel), accel)
+
+    def junction(speed: np.ndarray) -> np.ndarray:
+        """Mean junction speed over the corners of a loop, per layer (jerk-limited)."""
+        limits = profile.jerk_xy / (2 * np.sin(np.radians(corner_deg) / 2))
+        capped = np.minimum(limits[:, None], speed[None, :])
+        total = corners.sum(axis=0)
+        return np.where(total > 0, (corners * capped).sum(axis=0) / np.maximum(total, 1e-9), speed)
+
+    def loop_time(length, feature, runs_extra=0.0):
+        speed = speed_of(feature)
+        runs = np.maximum(loops, 1) + _sharp(corners, speed, corner_deg, profile.jerk_xy)
+        runs = runs + runs_extra
+        return _run_time(length, runs * (length > 0), speed, accel_of(feature), junction(speed))
+
+    small_external = external_mm * small_share
+    small_perimeter = perimeter_mm * small_share
+    times = {
+        "external_perimeter": loop_time(external_mm - small_external, "external")
+        + loop_time(small_external, "small"),
+        "perimeter": loop_time(perimeter_mm - small_perimeter, "perimeter")
+        + loop_time(small_perimeter, "small"),
+    }
+    # Fill lines run between reversals across their region: its mean chord (Cauchy: pi *
+    # area / boundary). A region covering the whole inside is bounded by the perimeters; a
+    # part of it (a skin ring along a slope, the infill inside it) by a second edge as well.
+    edge = np.maximum(loop_lengths[-1], 1e-9)
+
+    def chord_of(region: np.ndarray) -> np.ndarray:
+        share = np.clip(region / np.maximum(inner, 1e-9), 0.0, 1.0)
+        return np.maximum(math.pi * region / (edge * (2 - share)), 2 * profile.nozzle)
+
+    solid_chord, sparse_chord = chord_of(solid), chord_of(sparse)
+    support_chord = np.maximum(np.sqrt(np.maximum(support_area, 0.0)), 2 * profile.nozzle)
+    reversal = profile.jerk_xy / 2
+    for feature, length, chord in (
+        ("solid", solid_mm, solid_chord),
+        ("top", top_mm, solid_chord),
+        ("bridge", bridge_mm, solid_chord),
+        ("infill", sparse_mm, sparse_chord),
+        ("support", support_mm, support_chord),
+        ("interface", interface_mm, support_chord),
+    ):
+        speed = speed_of(feature)
+        lines = np.ceil(length / chord) * (length > 0)
+        times[feature] = _run_time(length, lines, speed, accel_of(feature), reversal)
+        if feature == "infill" and profile.fill_pattern == "gyroid":
+            # A gyroid line is a chain of short segments: time per mm from its own polyline.
+            per_mm = np.array(
+                [
+                    gyroid_seconds_per_mm(
+                        float(spacing(w, layer_h)),
+                        profile.infill_density,
+                        float(v),
+                        float(a),
+                        profile.jerk_xy,
+                    )
+                    for w, layer_h, v, a in _distinct(infill_w, h, speed, accel_of(feature))
+                ]
+            )
+            key = _distinct_index(infill_w, h, speed, accel_of(feature))
+            times[feature] = np.maximum(times[feature], length * per_mm[key])
+
+    # Travel and retractions: between loops and islands, and at each layer change.
+    retraction = (
+        profile.retract_length / profile.retract_speed
+        + profile.retract_length / profile.deretract_speed
+        + 2
+        * _move_time(
+            profile.retract_lift,
+            min(profile.travel_speed_z, profile.max_feed_z),
+            profile.max_acceleration_z,
+            0.0,
+        )
+    )
+    travel_accel = min(profile.accelerations["travel"], profile.max_acceleration_extruding)
+    support_islands = (support_area > 0) * 1.0
+    hops = loops + islands * (sparse_mm + solid_mm > 0) + support_islands
+    footprint = np.maximum(area, 1e-9)
+    hop_length = np.sqrt(footprint / np.maximum(islands, 1))
+    travel = _run_time(hops * hop_length, hops, profile.travel_speed, travel_accel, profile.jerk_xy)
+    retracts = np.where(hop_length > profile.retract_before_travel, hops, 0) + 1
+    times["travel"] = travel + retracts * retraction
+
+    layer_time = sum(times.values())
+    # Cooling: a layer faster than slowdown_below_layer_time is stretched to it by slowing
+    # the extrusions (never below min_print_speed).
+    extrude_time = layer_time - times["travel"]
+    extruded_mm = external_mm + perimeter_mm + solid_mm + top_mm + bridge_mm + sparse_mm
+    extruded_mm = extruded_mm + support_mm + interface_mm
+    slowest = extrude_time + np.where(
+        extrude_time > 0, extruded_mm / profile.min_print_speed - extrude_time, 0
+    )
+    target = np.minimum(
+        np.maximum(layer_time, profile.slowdown_below_layer_time),
+        times["travel"] + np.maximum(slowest, extrude_time),
+    )
+    times["cooling"] = np.maximum(target - layer_time, 0.0)
+
+    volumes = {
+        "perimeters": external_mm * cross_section(ext_w, h)
+        + perimeter_mm * cross_section(per_w, h),
+        "solid_infill": solid_mm * cross_section(solid_w, h)
+        + top_mm * cross_section(top_w, h)
+        + bridge_mm * flow["bridge"],
+        "sparse_infill": sparse_mm * cross_section(infill_w, h),
+        "support": (support_mm + interface_mm) * cross_section(support_w, h),
+    }
+    grams = {key: float(np.sum(value)) * profile.density / 1000 for key, value in volumes.items()}
+    by_feature = {key: float(np.sum(value)) for key, value in times.items()}
+    return LayerEstimate(
+        print_time_s=sum(by_feature.values()),
+        material_g=sum(grams.values()),
+        extruded_mm3=float(sum(np.sum(value) for value in volumes.values())),
+        layers=count,
+        time_by_feature_s=by_feature,
+        grams_by_feature=grams,
+    )
+
+
+def _sharp(corners: np.ndarray, speed: np.ndarray, corner_deg: np.ndarray, jerk: float):
+    """Corners per layer sharp enough to slow a move at ``speed`` below it."""
+    limits = jerk / (2 * np.sin(np.radians(corner_deg) / 2))
+    return ((limits[:, None] < speed[None, :]) * corners).sum(axis=0)
+
+
+def _class_middles(edges, first: float | None = None) -> np.ndarray:
+    """A representative value per class between ``edges``: the geometric middle of its bounds.
+
+    The class below the first edge is represented by ``first``, the one above the last edge
+    by twice the last edge.
+    """
+    middles = [math.sqrt(a * b) for a, b in itertools.pairwise(edges)]
+    return np.array([first if first is not None else edges[0] / 2, *middles, 2 * edges[-1]])
+
+
+def support_columns(surface, rotation: np.ndarray, angle_deg: float):
+    """(top z, bottom z, projected area, bridged) of the support column under each overhang.
+
+    The same rule as ``orientation.support_volumes`` for one direction: a sample leaning more
+    than ``angle_deg`` from vertical that is above the plate needs a column down to the plate
+    or to the part below it (ray cast). Heights are measured from the lowest vertex.
+    ``bridged`` marks flat overhangs whose column stands on the part: bridges a slicer may
+    print without support.
+    """
+    up = np.asarray(rotation, dtype=float)[2]
+    samples = surface.samples
+    bottom = float((surface.vertices @ up).min())
+    height = samples.points @ up - bottom
+    downward = -(samples.normals @ up)
+    needs = (downward > math.sin(math.radians(angle_deg))) & (height > 1e-4)
+    rows = np.flatnonzero(needs)
+    if not len(rows):
+        return np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool)
+    column = height[rows].copy()
+    distance, _ = surface.grid.first_hit(
+        samples.points[rows],
+        np.tile(-up, (len(rows), 1)),
+        samples.faces[rows],
+        t_max=column,
+    )
+    top = height[rows]
+    on_part = distance < column
+    flat = downward[rows] > 1 / math.hypot(1.0, SLOPE_EDGES_TAN[0])
+    column = np.minimum(distance, column)
+    return top, top - column, samples.area_each * downward[rows], on_part & flat
+
+
+# PrusaSlicer's gyroid (FillGyroid.cpp): the pattern is scaled so that its density matches,
+# and its polyline follows the curve within a tolerance.
+GYROID_DENSITY_ADJUST = 2.44
+GYROID_TOLERANCE_MM = 0.2
+
+
+def _gyroid_wave(x: np.ndarray, z: float) -> np.ndarray:
+    """The gyroid's horizontal wave at height phase ``z`` (PrusaSlicer's non-vertical branch)."""
+    z_sin, z_cos = math.sin(z), math.cos(z)
+    phase = math.pi if z_sin < 0 else 0.0
+    a = np.cos(x + phase)
+    res = z_cos * np.sin(x + phase + math.pi)
+    r = np.sqrt(a**2 + z_sin**2)
+    return np.arcsin(a / r) + np.arcsin(np.clip(res / r, -1, 1)) + 0.5 * math.pi
+
+
+def _gyroid_polyline(scale: float, z: float, periods: int = 6) -> np.ndarray:
+    """The printed polyline of one gyroid line (mm): subdivided until within the tolerance."""
+    tolerance = min(GYROID_TOLERANCE_MM, scale) / scale
+    x = np.linspace(0, 2 * math.pi * periods, 8 * periods + 1)
+    for _ in range(12):
+        middle = (x[:-1] + x[1:]) / 2
+        y0, y1, ym = _gyroid_wave(x[:-1], z), _gyroid_wave(x[1:], z), _gyroid_wave(middle, z)
+        off = np.abs(ym - (y0 + y1) / 2) * np.cos(np.arctan2(y1 - y0, x[1:] - x[:-1]))
+        split = off > tolerance
+        if not split.any():
+            break
+        x = np.sort(np.concatenate([x, middle[split]]))
+    return np.column_stack([x, _gyroid_wave(x, z)]) * scale
+
+
+def _polyline_time(points: np.ndarray, speed: float, accel: float, jerk: float) -> float:
+    """Travel time along a polyline with Marlin's classic per-axis jerk at every junction."""
+    step = np.diff(points, axis=0)
+    length = np.hypot(step[:, 0], step[:, 1])
+    keep = length > 1e-9
+    step, length = step[keep], length[keep]
+    unit = step / length[:, None]
+    before, after = unit[:-1] * speed, unit[1:] * speed
+    change = np.abs(after - before).max(axis=1)
+    junction = np.minimum(speed, speed * jerk / np.maximum(change, 1e-12))
+    limit = np.concatenate([[min(jerk, speed)], junction, [min(jerk, speed)]])
+    # Forward and backward passes: reachable speeds at each vertex with this acceleration.
+    forward = limit.copy()
+    for index in range(1, len(forward)):
+        forward[index] = min(
+            forward[index], math.sqrt(forward[index - 1] ** 2 + 2 * accel * length[index - 1])
+        )
+    for index in range(len(forward) - 2, -1, -1):
+        forward[index] = min(
+            forward[index], math.sqrt(forward[index + 1] ** 2 + 2 * accel * length[index])
+        )
+    entry, leave = forward[:-1], forward[1:]
+    peak = np.minimum(speed, np.sqrt((2 * accel * length + entry**2 + leave**2) / 2))
+    up = (peak**2 - entry**2) / (2 * accel)
+    down = (peak**2 - leave**2) / (2 * accel)
+    cruise = np.maximum(length - up - down, 0.0)
+    seconds = (peak - entry) / accel + (peak - leave) / accel + cruise / peak
+    return float(seconds.sum()), float(length.sum())
+
+
+@functools.lru_cache(maxsize=64)
+def gyroid_seconds_per_mm(
+    line_spacing: float, density: float, speed: float, accel: float, jerk: float
+) -> float:
+    """Time per mm of PrusaSlicer's gyroid infill, from its own polyline, over a z period."""
+    scale = line_spacing / max(density * GYROID_DENSITY_ADJUST, 1e-9)
+    total = length = 0.0
+    for z in np.linspace(0.1, 2 * math.pi - 0.1, 8):
+        seconds, mm = _polyline_time(_gyroid_polyline(scale, float(z)), speed, accel, jerk)
+        total, length = total + seconds, length + mm
+    return total / length
+
+
+def _distinct(*columns):
+    """The distinct rows of per-layer parameter columns (broadcast), in a stable order."""
+    rows = np.column_stack(np.broadcast_arrays(*columns))
+    return [tuple(row) for row in np.unique(rows, axis=0)]
+
+
+def _distinct_index(*columns):
+    rows = np.column_stack(np.broadcast_arrays(*columns))
+    return np.unique(rows, axis=0, return_inverse=True)[1].ravel()
