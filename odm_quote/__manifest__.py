@@ -14,6 +14,7 @@
         "python": [
             "odm-engine>=18.0.2",
             "cadquery-ocp-novtk",
+            "defusedxml",
             "numpy",
             "Pillow",
             "scipy",
@@ -24,9 +25,10 @@
     "data": [
         "security/odm_quote_security.xml",
         "security/ir.model.access.csv",
+        "security/odm_quote_company_rules.xml",
         "data/product_data.xml",
+        "data/mail_template_data.xml",
         "data/odm_pricing_seed.xml",
-        "data/odm_process_upgrade.xml",
         "views/odm_quote_templates.xml",
         "views/odm_process_views.xml",
         "views/odm_material_views.xml",
@@ -44,6 +46,7 @@
     ],
     "demo": ["demo/odm_quote_demo.xml"],
     "assets": {
+        "web.assets_frontend": ["odm_quote/static/src/js/odm_quote_options.js"],
         "web.assets_tests": ["odm_quote/static/tests/tours/**/*"],
     },
 }

@@ -1,16 +1,22 @@
 import base64
+import dataclasses
 import functools
 import hashlib
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from odm_engine.mesh.batch import expand_uploads
+from odm_engine.mesh.batch import UploadBatch
 from odm_engine.mesh.errors import MeshError
 from odm_engine.pricing.quote import compare_processes
 from odm_engine.service import ENGINE_VERSION, analyse_upload
 
 UNITS = [("mm", "Millimetres"), ("inch", "Inches")]
+# Bounds of the child process each analysis runs in (Settings > ODM quoting).
+ANALYSIS_TIMEOUT_PARAM = "odm_quote.analysis_timeout_s"
+ANALYSIS_MEMORY_PARAM = "odm_quote.analysis_memory_mb"
+DEFAULT_ANALYSIS_TIMEOUT_S = 60
+DEFAULT_ANALYSIS_MEMORY_MB = 4096
 
 
 class PartRefusedError(UserError):
@@ -115,10 +121,11 @@ class OdmPart(models.Model):
             )
 
     @api.model
-    def from_upload(self, data, filename, unit="auto", partner=None):
+    def from_upload(self, data, filename, unit="auto", partner=None, budget=None):
         """The part for this file and customer, analysed now unless it already exists.
 
         Refused files raise UserError with the engine's one-sentence reason; nothing is stored.
+        ``budget`` is the request's inflation budget when the file is one of several.
         """
         digest = hashlib.sha256(data).hexdigest()
         partner = partner or self.env["res.partner"]
@@ -132,7 +139,7 @@ class OdmPart(models.Model):
         existing = self.search(domain, limit=1)
         if existing:
             return existing
-        return self.create(self._analysed_values(data, filename, unit, partner, digest))
+        return self.create(self._analysed_values(data, filename, unit, partner, digest, budget))
 
     @api.model
     def _from_uploads(self, uploads, unit="auto", partner=None):
@@ -142,9 +149,12 @@ class OdmPart(models.Model):
         UploadRefusedError is raised, and the parts created meanwhile are rolled back.
         """
         with self.env.cr.savepoint():
+            batch = self._open_uploads(uploads)
             return self._all_or_refusal(
-                self._expand_uploads(uploads),
-                lambda filename, data: self.from_upload(data, filename, unit=unit, partner=partner),
+                self._inflated(batch),
+                lambda filename, data: self.from_upload(
+                    data, filename, unit=unit, partner=partner, budget=batch.budget
+                ),
             )
 
     @api.model
@@ -152,22 +162,25 @@ class OdmPart(models.Model):
         """What ``_from_uploads`` would store, as new records that are never saved.
 
         Visitors who are not logged in get prices from these: nothing of theirs is stored.
-        ``max_parts`` refuses larger uploads before anything is analysed.
+        ``max_parts`` refuses larger uploads before anything is inflated or analysed.
         """
-        files = self._expand_uploads(uploads)
-        if max_parts and len(files) > max_parts:
+        batch = self._open_uploads(uploads)
+        if max_parts and len(batch) > max_parts:
             raise self._refusal(
                 [
                     self.env._(
                         "The upload holds %(count)s parts; up to %(max)s can be quoted at once "
                         "without an account.",
-                        count=len(files),
+                        count=len(batch),
                         max=max_parts,
                     )
                 ]
             )
         return self._all_or_refusal(
-            files, lambda filename, data: self.new(self._analysed_values(data, filename, unit))
+            self._inflated(batch),
+            lambda filename, data: self.new(
+                self._analysed_values(data, filename, unit, budget=batch.budget)
+            ),
         )
 
     @api.model
@@ -186,12 +199,34 @@ class OdmPart(models.Model):
         return parts
 
     @api.model
-    def _expand_uploads(self, uploads):
-        limits = self.env["odm.pricing"].engine_limits()
+    def _open_uploads(self, uploads):
+        """The part files of one request, counted (archives by their directory) before any is
+        inflated; the request's file cap and inflation budget refuse it here."""
         try:
-            return expand_uploads(uploads, limits)
+            return UploadBatch(uploads, self._analysis_limits())
         except MeshError as error:
             raise self._refusal([error.message]) from error
+
+    @api.model
+    def _inflated(self, batch):
+        """The files of ``batch``, one inflated at a time; a member that breaks the budget or
+        is damaged refuses the whole request."""
+        try:
+            yield from batch
+        except MeshError as error:
+            raise self._refusal([error.message]) from error
+
+    @api.model
+    def _analysis_limits(self):
+        """The company's upload limits, with the analysis child's time and memory bounds."""
+        parameters = self.env["ir.config_parameter"].sudo()
+        seconds = int(parameters.get_param(ANALYSIS_TIMEOUT_PARAM, DEFAULT_ANALYSIS_TIMEOUT_S))
+        memory_mb = int(parameters.get_param(ANALYSIS_MEMORY_PARAM, DEFAULT_ANALYSIS_MEMORY_MB))
+        return dataclasses.replace(
+            self.env["odm.pricing"].engine_limits(),
+            analysis_timeout_s=max(seconds, 1),
+            analysis_memory_bytes=max(memory_mb, 256) * 2**20,
+        )
 
     @api.model
     def _refusal(self, reasons):
@@ -201,11 +236,15 @@ class OdmPart(models.Model):
         )
 
     @api.model
-    def _analysed_values(self, data, filename, unit="auto", partner=None, digest=None):
-        """Values of the part this file is, as the engine measured it; PartRefusedError."""
-        limits = self.env["odm.pricing"].engine_limits()
+    def _analysed_values(  # noqa: PLR0917 (the upload's facts, as every caller has them)
+        self, data, filename, unit="auto", partner=None, digest=None, budget=None
+    ):
+        """Values of the part this file is, as the engine measured it in its bounded child
+        process; PartRefusedError."""
         try:
-            result = analyse_upload(data, filename, unit=unit, limits=limits)
+            result = analyse_upload(
+                data, filename, unit=unit, limits=self._analysis_limits(), budget=budget
+            )
         except MeshError as error:
             raise PartRefusedError(
                 self.env._("%(file)s: %(reason)s", file=filename, reason=error.message), error.code

@@ -16,3 +16,21 @@ class ResConfigSettings(models.TransientModel):
     odm_max_upload_mb = fields.Integer(related="company_id.odm_max_upload_mb", readonly=False)
     odm_max_triangles = fields.Integer(related="company_id.odm_max_triangles", readonly=False)
     odm_public_upload = fields.Boolean(related="company_id.odm_public_upload", readonly=False)
+    odm_max_quantity = fields.Integer(related="company_id.odm_max_quantity", readonly=False)
+    odm_request_owner_rule = fields.Selection(
+        related="company_id.odm_request_owner_rule", readonly=False
+    )
+    odm_request_user_id = fields.Many2one(related="company_id.odm_request_user_id", readonly=False)
+    odm_request_team_id = fields.Many2one(related="company_id.odm_request_team_id", readonly=False)
+    odm_analysis_timeout_s = fields.Integer(
+        "Analysis time limit (s)",
+        config_parameter="odm_quote.analysis_timeout_s",
+        default=60,
+        help="Longest time one file's analysis may take; a file that needs longer is refused.",
+    )
+    odm_analysis_memory_mb = fields.Integer(
+        "Analysis memory limit (MB)",
+        config_parameter="odm_quote.analysis_memory_mb",
+        default=4096,
+        help="Most memory one file's analysis may use; a file that needs more is refused.",
+    )

@@ -1,17 +1,22 @@
 """Hostile, broken and absurd uploads: each is refused with its code and one clear sentence."""
 
 import io
+import json
 import struct
+import time
 import zipfile
 
 import numpy as np
 import pytest
 
 from odm_engine.mesh import errors
+from odm_engine.mesh.batch import UploadBatch
 from odm_engine.mesh.errors import MeshError
 from odm_engine.mesh.geometry import analyse
-from odm_engine.mesh.limits import Limits
+from odm_engine.mesh.limits import InflationBudget, Limits
 from odm_engine.mesh.loaders import load_part
+from odm_engine.service import analyse_upload
+from tests.engine import hostile
 
 
 def refused(code: str, data, filename: str = "upload.stl", limits: Limits | None = None, **kwargs):
@@ -270,7 +275,7 @@ def test_step_that_is_garbage():
 
 
 def test_cad_import_is_bounded_in_time(corpus):
-    refused(errors.CAD_TIMEOUT, corpus / "featuretype.STEP", limits=Limits(cad_timeout_s=0.05))
+    refused(errors.CAD_TIMEOUT, corpus / "featuretype.STEP", limits=Limits(analysis_timeout_s=0.05))
 
 
 def test_corpus_broken_files(corpus):
@@ -279,3 +284,151 @@ def test_corpus_broken_files(corpus):
     refused(errors.NOT_SOLID, corpus / "soup.stl")
     busted = analyse(load_part(corpus / "busted.STL")).to_dict()  # zero normals: read from winding
     assert busted["watertight"] and busted["volume_mm3"] > 0
+
+
+# --- Instancing graphs: counted before they are expanded --------------------------------------
+
+
+def _bounded(seconds: float, code: str, data, filename: str, limits: Limits | None = None):
+    started = time.perf_counter()
+    message = refused(code, data, filename, limits)
+    assert time.perf_counter() - started < seconds
+    return message
+
+
+def test_gltf_instancing_graph_of_2_to_the_40_paths_is_refused_at_once():
+    data = hostile.gltf_instancing_graph(40)
+    assert len(data) < 1500
+    message = _bounded(2.0, errors.TOO_MANY_TRIANGLES, data, "graph.gltf")
+    assert "2,199,023,255,551 times" in message
+
+
+def test_3mf_instancing_graph_of_2_to_the_30_paths_to_an_empty_mesh_is_refused_at_once():
+    data = hostile.threemf_instancing_graph(30)
+    assert len(data) < 1000
+    message = _bounded(2.0, errors.TOO_MANY_TRIANGLES, data, "graph.3mf")
+    assert "2,147,483,647 times" in message
+
+
+def test_instances_times_triangles_are_held_to_the_triangle_limit():
+    # 2^10 placements of 4 triangles: within the placement limit, beyond 4,000 triangles.
+    small = Limits(max_triangles=4000)
+    _bounded(2.0, errors.TOO_MANY_TRIANGLES, hostile.gltf_instancing_graph(10), "g.gltf", small)
+    data = hostile.threemf_instancing_graph(10, leaf_triangles=True)
+    _bounded(2.0, errors.TOO_MANY_TRIANGLES, data, "g.3mf", small)
+
+
+def test_modest_instancing_still_reads_every_placement():
+    gltf = load_part(hostile.gltf_instancing_graph(3), "four.gltf")
+    threemf = load_part(hostile.threemf_instancing_graph(3, leaf_triangles=True), "four.3mf")
+    assert gltf.triangles == threemf.triangles == 8 * 4
+
+
+def test_gltf_node_cycle():
+    document = json.loads(hostile.gltf_instancing_graph(2))
+    document["nodes"][2]["children"] = [0]
+    refused(errors.MALFORMED, json.dumps(document).encode(), "cycle.gltf")
+
+
+# --- Archives: one budget per request, counted before anything is inflated --------------------
+
+
+def test_zip_of_1024_members_of_1_mib_of_zeros_is_refused_from_its_directory():
+    data = hostile.zip_of_copies(1024, bytes(2**20))
+    assert len(data) < 1_200_000
+    started = time.perf_counter()
+    with pytest.raises(MeshError) as caught:
+        UploadBatch([("bomb.zip", data)], Limits())
+    assert caught.value.code == errors.ZIP_BOMB
+    assert "compression ratio" in caught.value.message
+    assert time.perf_counter() - started < 1.0
+
+
+def test_ratio_is_checked_on_small_members_and_on_the_whole_archive():
+    with pytest.raises(MeshError) as caught:
+        UploadBatch([("small.zip", hostile.zip_of_copies(3, bytes(64 * 1024)))], Limits())
+    assert caught.value.code == errors.ZIP_BOMB
+
+
+def test_one_inflation_budget_for_every_archive_of_a_request(meshgen):
+    stl = meshgen.stl(_cube(meshgen))  # 684 bytes, deflates about 5:1
+    archive = hostile.zip_of({f"p{i}.stl": stl for i in range(10)})
+    limits = Limits(max_uncompressed_bytes=10 * len(stl) + 100)
+    assert len(UploadBatch([("a.zip", archive)], limits)) == 10
+    with pytest.raises(MeshError) as caught:
+        UploadBatch([("a.zip", archive), ("b.zip", archive)], limits)
+    assert caught.value.code == errors.ZIP_BOMB and "one request" in caught.value.message
+
+
+def test_files_per_request_are_counted_before_any_member_is_inflated(meshgen):
+    archive = hostile.zip_of({f"p{i}.stl": meshgen.stl(_cube(meshgen)) for i in range(6)})
+    limits = Limits(max_files_per_request=10)
+    with pytest.raises(MeshError) as caught:
+        UploadBatch([("a.zip", archive), ("b.zip", archive)], limits)
+    assert caught.value.code == errors.TOO_MANY_FILES and "12 part files" in caught.value.message
+    with pytest.raises(MeshError):
+        UploadBatch([(f"{i}.stl", b"x") for i in range(11)], limits)
+
+
+def test_members_are_inflated_one_at_a_time_and_charged(meshgen):
+    stl = meshgen.stl(_cube(meshgen))
+    batch = UploadBatch(
+        [("a.zip", hostile.zip_of({"a.stl": stl, "b.stl": stl})), ("c.stl", stl)], Limits()
+    )
+    iterator = iter(batch)
+    assert next(iterator) == ("a.stl", stl)
+    assert batch.budget.total - batch.budget.remaining == len(stl)  # b.stl not inflated yet
+    assert [name for name, _ in iterator] == ["b.stl", "c.stl"]
+    assert batch.budget.total - batch.budget.remaining == 2 * len(stl)
+
+
+def test_archive_inside_an_archive_is_refused(meshgen):
+    inner = hostile.zip_of({"a.stl": meshgen.stl(_cube(meshgen))})
+    with pytest.raises(MeshError) as caught:
+        UploadBatch([("outer.zip", hostile.zip_of({"inner.zip": inner}))], Limits())
+    assert caught.value.code == errors.UNSUPPORTED and "inner.zip" in caught.value.message
+
+
+def test_a_3mf_is_charged_to_the_request_budget(meshgen):
+    vertices, faces = meshgen.indexed(_cube(meshgen))
+    data = meshgen.model_3mf({"1": (vertices, faces)}, [("1", None)])
+    part = load_part(data, "a.3mf")
+    assert part.inflated_bytes > 1000
+    budget = InflationBudget(Limits(max_uncompressed_bytes=part.inflated_bytes + 10))
+    analyse_upload(data, "a.3mf", budget=budget, thumbnail_size=None)
+    assert budget.remaining == 10
+    with pytest.raises(MeshError) as caught:
+        analyse_upload(data, "a.3mf", budget=budget, thumbnail_size=None)
+    assert caught.value.code == errors.ZIP_BOMB
+
+
+# --- Findings of the fuzzer, kept as regressions ----------------------------------------------
+
+
+def test_zip_needing_an_unknown_zip_version(meshgen):
+    vertices, faces = meshgen.indexed(_cube(meshgen))
+    data = bytearray(meshgen.model_3mf({"1": (vertices, faces)}, [("1", None)]))
+    central = data.find(b"PK\x01\x02")
+    struct.pack_into("<H", data, central + 6, 158)  # "version needed to extract": 15.8
+    refused(errors.CORRUPT_ARCHIVE, bytes(data), "future.3mf")
+    with pytest.raises(MeshError) as caught:
+        UploadBatch([("future.zip", bytes(data))], Limits())
+    assert caught.value.code == errors.CORRUPT_ARCHIVE
+
+
+def test_3mf_declaring_an_unknown_text_encoding(meshgen):
+    vertices, faces = meshgen.indexed(_cube(meshgen))
+    data = meshgen.model_3mf({"1": (vertices, faces)}, [("1", None)])
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        model = archive.read("3D/3dmodel.model").replace(b'encoding="UTF-8"', b'encoding="nan"')
+    refused(errors.MALFORMED, meshgen.zip({"3D/3dmodel.model": model}), "nan.3mf")
+
+
+def test_ply_naming_a_property_twice_or_ending_at_its_header():
+    header = (
+        b"ply\nformat binary_little_endian 1.0\nelement vertex 3\nproperty float x\n"
+        b"property float x\nproperty float z\nelement face 1\n"
+        b"property list uchar int vertex_indices\nend_header\n"
+    )
+    refused(errors.MALFORMED, header + b"\0" * 64, "twice.ply")
+    refused(errors.TRUNCATED, b"ply\nformat ascii 1.0\nelement face 1\nend_header", "cut.ply")

@@ -5,12 +5,25 @@ MachineTool namespace. Tests drive the machine through ``MachineTool`` methods, 
 controller would."""
 
 import contextlib
+import datetime
+import functools
+import ipaddress
+import tempfile
+from pathlib import Path
 
 from asyncua import ua
 from asyncua.server.users import User, UserRole
 from asyncua.sync import Server
+from cryptography import x509
+from cryptography.hazmat.backends import default_backend
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from .net import LOOPBACK, free_port
+
+SERVER_URI = "urn:odm:test:machine-tool"
+CLIENT_URI = "urn:odm:test:odoo"
 
 MACHINE_TOOL_URI = "http://opcfoundation.org/UA/MachineTool/"
 
@@ -20,6 +33,7 @@ class MachineTool:
 
     def __init__(self, server: Server, url: str):
         self.server, self.url = server, url
+        self.certificate = None  # PEM, when the server is secured
         self.running = True
         ns = server.register_namespace(MACHINE_TOOL_URI)
         machine = server.nodes.objects.add_object(ns, "MachineTool")
@@ -60,17 +74,80 @@ class _PasswordUsers:
         return None
 
 
+@functools.cache
+def opcua_certificate(uri: str) -> tuple[str, str]:
+    """A self-signed RSA application instance certificate naming ``uri`` and the loopback
+    address, as OPC UA's Basic256Sha256 needs: (certificate PEM, private key PEM). Made once
+    per test session: an RSA key takes seconds."""
+    key = rsa.generate_private_key(65537, 2048, default_backend())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, uri.rsplit(":", 1)[-1])])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [
+                    x509.UniformResourceIdentifier(uri),
+                    x509.DNSName("localhost"),
+                    x509.IPAddress(ipaddress.ip_address(LOOPBACK)),
+                ]
+            ),
+            critical=False,
+        )
+        .add_extension(
+            x509.ExtendedKeyUsage(
+                [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+            ),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256(), default_backend())
+    )
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM).decode(), private.decode()
+
+
 @contextlib.contextmanager
-def opcua_machine_tool(username: str | None = None, password: str | None = None):
+def opcua_machine_tool(
+    username: str | None = None, password: str | None = None, secured: bool = False
+):
     """Yields a ``MachineTool`` served on a free loopback port (no security policy; with
-    ``username`` the server accepts only that user's password)."""
+    ``username`` the server accepts only that user's password). ``secured`` serves only
+    Basic256Sha256 Sign and SignAndEncrypt endpoints, with the certificate in
+    ``machine.certificate`` (PEM)."""
     url = f"opc.tcp://{LOOPBACK}:{free_port()}/"
     server = Server()
     if username:
         server.aio_obj.iserver.set_user_manager(_PasswordUsers(username, password or ""))
     server.set_endpoint(url)
-    server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
+    certificate = None
+    if secured:
+        certificate, key = opcua_certificate(SERVER_URI)
+        with tempfile.TemporaryDirectory() as directory:
+            (Path(directory) / "server.pem").write_text(certificate)
+            (Path(directory) / "server-key.pem").write_text(key)
+            server.load_certificate(str(Path(directory) / "server.pem"))
+            server.load_private_key(str(Path(directory) / "server-key.pem"))
+        server.tloop.post(server.aio_obj.set_application_uri(SERVER_URI))
+        server.set_security_policy(
+            [
+                ua.SecurityPolicyType.Basic256Sha256_Sign,
+                ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt,
+            ]
+        )
+    else:
+        server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
     machine = MachineTool(server, url)
+    machine.certificate = certificate
     server.start()
     try:
         yield machine

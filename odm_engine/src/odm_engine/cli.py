@@ -4,29 +4,31 @@
                    [--unit mm|inch|auto] [--precise] [--compare [Q,Q,...]] [--json]
                    [--config FILE]
 
-Prices come from the engine defaults, or from a JSON/TOML override file (``--config``). Bad input
-(missing or unreadable file, a mesh the engine refuses, an unknown code, a bad quantity) exits
-with status 2 and one message on stderr; a quote with fatal DFM findings is still a quote (exit 0,
-``"fatal": true``).
+Prices come from the engine defaults, or from a JSON/TOML override file (``--config``). A ``.zip``
+FILE quotes every part inside, under the same limits as an upload (one inflation budget, a cap on
+files), each in a bounded child process like every analysis; ``--json`` then prints a list of
+reports. Bad input (missing or unreadable file, a mesh the engine refuses, an unknown code, a bad
+quantity) exits with status 2 and one message on stderr; a quote with fatal DFM findings is still
+a quote (exit 0, ``"fatal": true``).
 """
 
 import argparse
 import importlib.util
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any, NoReturn, TextIO
 
+from odm_engine.mesh.batch import UploadBatch
 from odm_engine.mesh.errors import MeshError
-from odm_engine.mesh.geometry import analyse
-from odm_engine.mesh.loaders import load_part
+from odm_engine.mesh.limits import DEFAULT_LIMITS, check_file_size
 from odm_engine.mesh.units import MM_PER_UNIT
 from odm_engine.pricing.defaults import load_config
 from odm_engine.pricing.params import Material, PricingConfig, PricingError, ProcessParams
 from odm_engine.pricing.quote import ProcessComparison, Quote, compare_processes, quote_part
-from odm_engine.service import json_ready, quote_report, report_head
+from odm_engine.service import analyse_upload, json_ready, quote_report, report_head
 
 PROGRAM = "odm-quote"
 SLICER_MODULE = "odm_engine.slicing.slicer"
@@ -117,26 +119,32 @@ def _quote(args: argparse.Namespace, config: PricingConfig, out: TextIO) -> None
         config.finish(args.finish, process, material)
     config.lead_time_tier(args.lead_time or config.default_lead_time)
     slicer = _slicer_for(process, material) if args.precise else None
+    if slicer and _is_archive(args.file):
+        raise UsageError("--precise slices one part file, not a zip archive")
 
-    geometry = _geometry(args.file, args.unit)
-    sliced = _slice(slicer, args.file, geometry, material) if slicer else None
-    quote = quote_part(
-        geometry,
-        process.code,
-        material.code,
-        args.quantity,
-        finish=args.finish,
-        config=config,
-        lead_time=args.lead_time,
-        measured=sliced.measured() if sliced else None,
-    )
-    report = quote_report(str(args.file), geometry, quote)
-    if sliced:
-        report["slice"] = json_ready(sliced.to_dict())
+    reports = []
+    for name, geometry in _geometries(args.file, args.unit):
+        sliced = _slice(slicer, args.file, geometry, material) if slicer else None
+        quote = quote_part(
+            geometry,
+            process.code,
+            material.code,
+            args.quantity,
+            finish=args.finish,
+            config=config,
+            lead_time=args.lead_time,
+            measured=sliced.measured() if sliced else None,
+        )
+        report = quote_report(name, geometry, quote)
+        if sliced:
+            report["slice"] = json_ready(sliced.to_dict())
+        reports.append(report)
+        if not args.json:
+            if len(reports) > 1:
+                out.write("\n")
+            _print_quote(report, quote, config, out)
     if args.json:
-        _print_json(report, out)
-    else:
-        _print_quote(report, quote, config, out)
+        _print_json(reports if _is_archive(args.file) else reports[0], out)
 
 
 def _compare(args: argparse.Namespace, config: PricingConfig, out: TextIO) -> None:
@@ -146,25 +154,49 @@ def _compare(args: argparse.Namespace, config: PricingConfig, out: TextIO) -> No
             "drop --process, --material, --finish and --precise"
         )
     config.lead_time_tier(args.lead_time or config.default_lead_time)
-    geometry = _geometry(args.file, args.unit)
-    report = report_head(str(args.file), geometry)
-    comparison = compare_processes(geometry, args.compare or None, config, lead_time=args.lead_time)
-    report["comparison"] = comparison.to_dict()
-    report["geometry"] = geometry
+    reports = []
+    for name, geometry in _geometries(args.file, args.unit):
+        report = report_head(name, geometry)
+        comparison = compare_processes(
+            geometry, args.compare or None, config, lead_time=args.lead_time
+        )
+        report["comparison"] = comparison.to_dict()
+        report["geometry"] = geometry
+        reports.append(report)
+        if not args.json:
+            if len(reports) > 1:
+                out.write("\n")
+            _print_comparison(report, comparison, out)
     if args.json:
-        _print_json(report, out)
-    else:
-        _print_comparison(report, comparison, out)
+        _print_json(reports if _is_archive(args.file) else reports[0], out)
 
 
-def _geometry(path: Path, unit: str) -> dict[str, Any]:
+def _is_archive(path: Path) -> bool:
+    return path.suffix.lower() == ".zip"
+
+
+def _geometries(path: Path, unit: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(report name, geometry) of the file, or of every part of a zip archive, one at a time."""
     if not path.is_file():
         raise UsageError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
+    limits = DEFAULT_LIMITS
     try:
-        part = load_part(path, path.name, unit=unit)
+        check_file_size(path.stat().st_size, limits)
+        data = path.read_bytes()
     except OSError as error:
         raise UsageError(f"{path}: cannot read the file ({error.strerror or error})") from None
-    return analyse(part).to_dict()
+    batch = UploadBatch([(path.name, data)], limits)
+    archive = _is_archive(path)
+    for name, content in batch:
+        try:
+            analysed = analyse_upload(
+                content, name, unit=unit, limits=limits, thumbnail_size=None, budget=batch.budget
+            )
+        except MeshError as error:
+            if not archive:
+                raise
+            raise MeshError(error.code, f"{name} in {path.name}: {error.message}") from None
+        yield (f"{path}:{name}" if archive else str(path)), analysed.analysis
 
 
 def _slicer_for(process: ProcessParams, material: Material) -> ModuleType:

@@ -1,16 +1,18 @@
 """One call from an uploaded file to a measured part and its thumbnail.
 
 The Odoo models, the portal, the JSON API and the ``odm-quote`` command all go through
-``analyse_upload`` so that every channel measures a part the same way.
+``analyse_upload`` so that every channel measures a part the same way, in a bounded child
+process (:mod:`odm_engine.mesh.sandbox`) under the request's inflation budget.
 """
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
+from odm_engine.mesh import sandbox
 from odm_engine.mesh.geometry import analyse
-from odm_engine.mesh.limits import DEFAULT_LIMITS, Limits
+from odm_engine.mesh.limits import DEFAULT_LIMITS, InflationBudget, Limits
 from odm_engine.mesh.loaders import load_part
 from odm_engine.mesh.thumbnail import render_thumbnail
 
@@ -37,7 +39,8 @@ ENGINE_VERSION = "1.0.0"
 @dataclass(frozen=True)
 class AnalysedUpload:
     analysis: dict
-    thumbnail_png: bytes
+    thumbnail_png: bytes  # empty when no thumbnail was asked for
+    inflated_bytes: int = 0
 
 
 def analyse_upload(
@@ -45,13 +48,56 @@ def analyse_upload(
     filename: str,
     unit: str = "auto",
     limits: Limits = DEFAULT_LIMITS,
-    thumbnail_size: int = 256,
+    *,
+    thumbnail_size: int | None = 256,
+    budget: InflationBudget | None = None,
 ) -> AnalysedUpload:
-    """Load, repair, measure and picture one file; MeshError says why a file is refused."""
+    """Load, repair, measure and picture one file in a bounded child process; MeshError says
+    why a file is refused (the child's time and memory limits included).
+
+    ``budget`` is the request's inflation budget when the file is one of several (a 3MF
+    inflates); the child may inflate what is left of it, and what it did is charged.
+    """
+    budget = budget or InflationBudget(limits)
+    arguments = {
+        "filename": filename,
+        "unit": unit,
+        "limits": asdict(budget.limits_for_next(limits)),
+        "thumbnail_size": thumbnail_size,
+    }
+    bounds = sandbox.Bounds(limits.analysis_timeout_s, limits.analysis_memory_bytes)
+    result, blobs = sandbox.run("analyse", arguments, data, bounds)
+    budget.charge(result["inflated_bytes"])
+    return AnalysedUpload(result["analysis"], blobs[0], result["inflated_bytes"])
+
+
+def analyse_in_process(
+    data: bytes,
+    filename: str,
+    unit: str = "auto",
+    limits: Limits = DEFAULT_LIMITS,
+    thumbnail_size: int | None = 256,
+) -> AnalysedUpload:
+    """What ``analyse_upload`` does, here and unbounded: the body of the child."""
     part = load_part(data, filename, unit=unit, limits=limits)
     analysis = analyse(part)
-    picture = render_thumbnail(part.vertices, part.faces, size=thumbnail_size)
-    return AnalysedUpload(analysis=analysis.to_dict(), thumbnail_png=picture)
+    picture = (
+        render_thumbnail(part.vertices, part.faces, size=thumbnail_size) if thumbnail_size else b""
+    )
+    return AnalysedUpload(analysis.to_dict(), picture, part.inflated_bytes)
+
+
+def analyse_task(arguments: dict, data: bytes) -> tuple[dict, list[bytes]]:
+    """The sandbox task of ``analyse_upload``: plain data in, plain data out."""
+    analysed = analyse_in_process(
+        data,
+        arguments["filename"],
+        unit=arguments["unit"],
+        limits=Limits(**arguments["limits"]),
+        thumbnail_size=arguments["thumbnail_size"],
+    )
+    result = {"analysis": analysed.analysis, "inflated_bytes": analysed.inflated_bytes}
+    return result, [analysed.thumbnail_png]
 
 
 def report_head(filename: str, geometry: Mapping[str, Any]) -> dict[str, Any]:

@@ -55,6 +55,7 @@ class Part:
     exact_volume_mm3: float | None = None
     exact_area_mm2: float | None = None
     solids: int | None = None
+    inflated_bytes: int = 0
 
     @property
     def triangles(self) -> int:
@@ -193,6 +194,7 @@ def _to_part(raw: RawMesh, filename: str, unit: str) -> Part:
         exact_volume_mm3=raw.exact_volume * scale**3 if raw.exact_volume else None,
         exact_area_mm2=raw.exact_area * scale**2 if raw.exact_area else None,
         solids=raw.solids,
+        inflated_bytes=raw.inflated_bytes,
     )
     # Filled in as cached_property would (scaling is monotonic, so the scaled extremes are
     # exactly the extremes of the scaled vertices): the repair need not measure them again.

@@ -47,6 +47,27 @@ UNITS_3MF = {
 }
 _EXCLUDED_TYPES = ("support", "other")
 _CHUNK = 2**20
+# What a damaged archive raises while a member is opened or inflated.
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    NotImplementedError,
+    RuntimeError,
+    ValueError,
+    OSError,
+)
+# What ElementTree's parser wires to its tree builder; element handlers are ours instead.
+_TREE_BUILDER_HANDLERS = (
+    "StartElementHandler",
+    "EndElementHandler",
+    "CharacterDataHandler",
+    "CommentHandler",
+    "ProcessingInstructionHandler",
+    "StartNamespaceDeclHandler",
+    "EndNamespaceDeclHandler",
+    "DefaultHandlerExpand",
+)
 _MAX_NESTING = 32
 
 
@@ -113,7 +134,14 @@ def open_archive(data: bytes, limits: Limits) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        EOFError,
+        ValueError,
+        NotImplementedError,  # a zip version or feature zipfile does not know
+    ) as exc:
         raise MeshError(
             errors.CORRUPT_ARCHIVE, "The 3MF file is not a readable zip archive."
         ) from exc
@@ -166,9 +194,9 @@ class Package:
         if end_handler:
             parser.EndElementHandler = end_handler
         try:
-            with self.archive.open(member) as stream:
+            with self._open(member) as stream:
                 while True:
-                    chunk = stream.read(_CHUNK)
+                    chunk = self._read(stream)
                     self.inflated += len(chunk)
                     if self.inflated > self.limits.max_uncompressed_bytes:
                         raise MeshError(
@@ -188,10 +216,23 @@ class Package:
             raise MeshError(
                 errors.MALFORMED, f"The 3MF model XML is malformed ({expat.ErrorString(exc.code)})."
             ) from exc
-        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+        except LookupError as exc:  # an XML declaration naming an encoding that does not exist
             raise MeshError(
-                errors.CORRUPT_ARCHIVE, "The 3MF archive is damaged and cannot be inflated."
+                errors.MALFORMED, "The 3MF model XML declares an unknown text encoding."
             ) from exc
+
+    def _open(self, member: str):
+        try:
+            return self.archive.open(member)
+        except _ZIP_ERRORS as exc:
+            raise _damaged() from exc
+
+    @staticmethod
+    def _read(stream) -> bytes:
+        try:
+            return stream.read(_CHUNK)
+        except _ZIP_ERRORS as exc:
+            raise _damaged() from exc
 
     def model(self, path: str) -> ModelPart:
         if path not in self.models:
@@ -242,7 +283,7 @@ class Package:
 
         try:
             self.parse(path, start)
-        except (KeyError, ValueError, AttributeError) as exc:
+        except (KeyError, ValueError, AttributeError, OverflowError) as exc:
             if isinstance(exc, MeshError):
                 raise
             raise MeshError(
@@ -303,9 +344,7 @@ class Package:
                 continue
             items.append((member, obj, transform))
         counts = [self.subtree_counts(member, obj, 0, memo) for member, obj, _ in items]
-        check_instances(
-            sum(c[0] for c in counts), sum(c[1] for c in counts), self.limits, "3MF"
-        )
+        check_instances(sum(c[0] for c in counts), sum(c[1] for c in counts), self.limits, "3MF")
         placed = []
         stack = list(items)
         while stack:
@@ -319,13 +358,18 @@ class Package:
         return placed
 
 
+def _damaged() -> MeshError:
+    return MeshError(errors.CORRUPT_ARCHIVE, "The 3MF archive is damaged and cannot be inflated.")
+
+
 def defused_expat():
     """defusedxml's expat parser (DOCTYPE, entities and external references refused), driven
     by the caller's own element handlers: ElementTree's per-element wrapper triples the time of
     a large model."""
     parser = DefusedXMLParser(forbid_dtd=True).parser
     parser.ordered_attributes = False
-    parser.buffer_text = False
+    for handler in _TREE_BUILDER_HANDLERS:
+        setattr(parser, handler, None)
     return parser
 
 

@@ -1,8 +1,9 @@
 """STEP and IGES through OpenCASCADE (``OCP`` from the ``cadquery-ocp`` wheels), isolated.
 
 A CAD kernel parsing an arbitrary upload is the riskiest thing the engine does: it can take
-minutes, allocate gigabytes or crash. So the kernel runs in a child process with a wall-clock
-timeout and an address-space limit, and only arrays come back.
+minutes, allocate gigabytes or crash. So the kernel always runs in a bounded child process
+(:mod:`.sandbox`: wall-clock and CPU time, address space), either the analysis child it already
+runs in, or one of its own; only a JSON header and raw arrays come back.
 
 The B-rep is tessellated with a chordal deflection tied to the part's size (fine enough that mesh
 and B-rep volumes agree to well under 0.1 %), and the exact volume and area are taken from the
@@ -11,16 +12,14 @@ unit the file declares so that the loader treats every format alike.
 """
 
 import importlib
-import multiprocessing
-import os
 import re
-import resource
 import tempfile
+from dataclasses import asdict
 from types import SimpleNamespace
 
 import numpy as np
 
-from odm_engine.mesh import errors
+from odm_engine.mesh import errors, sandbox
 from odm_engine.mesh.errors import MeshError
 from odm_engine.mesh.limits import Limits, check_triangle_count
 from odm_engine.mesh.readers_mesh import RawMesh, no_triangles
@@ -63,58 +62,45 @@ def looks_like_iges(data: bytes) -> bool:
 
 
 def read_cad(data: bytes, kind: str, limits: Limits) -> RawMesh:
-    """Tessellate a STEP or IGES file in an isolated child process."""
-    context = multiprocessing.get_context(
-        "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    )
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_child_main, args=(data, kind, limits, sender), daemon=True)
-    child.start()
-    sender.close()
+    """Tessellate a STEP or IGES file in a bounded child process."""
+    if sandbox.inside_child():
+        return tessellate_cad(data, kind, limits)
+    bounds = sandbox.Bounds(limits.analysis_timeout_s, limits.analysis_memory_bytes)
+    arguments = {"kind": kind, "limits": asdict(limits)}
     try:
-        if not receiver.poll(limits.cad_timeout_s):
-            raise MeshError(
-                errors.CAD_TIMEOUT,
-                f"Reading the {kind.upper()} file took longer than {limits.cad_timeout_s:.0f} s; "
-                f"please simplify it or upload an STL.",
-            )
-        try:
-            outcome = receiver.recv()
-        except (EOFError, OSError) as exc:
-            raise MeshError(
-                errors.CAD_FAILED,
-                f"The CAD kernel stopped while reading this {kind.upper()} file (it may be "
-                f"damaged or too complex); please upload an STL or 3MF instead.",
-            ) from exc
-    finally:
-        receiver.close()
-        if child.is_alive():
-            child.kill()
-        child.join()
-    if isinstance(outcome, MeshError):
-        raise outcome
-    return outcome
+        header, blobs = sandbox.run("tessellate_cad", arguments, data, bounds)
+    except MeshError as error:
+        if error.code != errors.TIME_LIMIT:
+            raise
+        raise MeshError(
+            errors.CAD_TIMEOUT,
+            f"Reading the {kind.upper()} file took longer than {bounds.seconds:g} s; please "
+            f"simplify it or upload an STL.",
+        ) from error
+    return raw_mesh_from_plain(header, blobs)
 
 
-def _child_main(data: bytes, kind: str, limits: Limits, sender) -> None:
-    """Child process body: bounded memory, silenced kernel chatter, one message back."""
-    try:
-        resource.setrlimit(resource.RLIMIT_AS, (limits.cad_memory_bytes, limits.cad_memory_bytes))
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        sender.send(tessellate_cad(data, kind, limits))
-    except MeshError as exc:
-        sender.send(exc)
-    except MemoryError:
-        sender.send(MeshError(errors.CAD_FAILED, "The CAD file needs more memory than allowed."))
-    except Exception as exc:  # the kernel's own exceptions are not ours to classify
-        sender.send(
-            MeshError(
-                errors.CAD_FAILED, f"The CAD kernel could not read the file ({type(exc).__name__})."
-            )
-        )
-    finally:
-        sender.close()
+_ARRAYS = {"vertices": np.float64, "faces": np.int64}
+
+
+def tessellate_task(arguments: dict, data: bytes) -> tuple[dict, list[bytes]]:
+    """The sandbox task of ``read_cad``: plain data in, plain data out."""
+    return raw_mesh_to_plain(tessellate_cad(data, arguments["kind"], Limits(**arguments["limits"])))
+
+
+def raw_mesh_to_plain(raw: RawMesh) -> tuple[dict, list[bytes]]:
+    """A mesh as a JSON-ready header and raw array bytes, to cross a process boundary."""
+    header = {name: value for name, value in vars(raw).items() if name not in _ARRAYS}
+    arrays = [np.ascontiguousarray(getattr(raw, name), dtype) for name, dtype in _ARRAYS.items()]
+    header["shapes"] = [list(array.shape) for array in arrays]
+    return header, [array.tobytes() for array in arrays]
+
+
+def raw_mesh_from_plain(header: dict, blobs: list[bytes]) -> RawMesh:
+    fields = {name: value for name, value in header.items() if name != "shapes"}
+    for (name, dtype), shape, blob in zip(_ARRAYS.items(), header["shapes"], blobs, strict=True):
+        fields[name] = np.frombuffer(blob, dtype).reshape(shape)
+    return RawMesh(**fields)
 
 
 _OCP_NAMES = {

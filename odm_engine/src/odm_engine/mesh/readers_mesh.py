@@ -40,6 +40,7 @@ class RawMesh:
     exact_volume: float | None = None
     exact_area: float | None = None
     solids: int | None = None
+    inflated_bytes: int = 0  # archive bytes inflated to read it (3MF), for the request's budget
 
 
 STL_RECORD = np.dtype([("normal", "<f4", (3,)), ("vertices", "<f4", (3, 3)), ("attribute", "<u2")])
@@ -246,7 +247,10 @@ def read_ply(data: bytes, limits: Limits) -> RawMesh:
     end = data.find(b"end_header")
     if end < 0:
         raise MeshError(errors.MALFORMED, "The PLY file has no end_header line.")
-    body_start = data.index(b"\n", end) + 1
+    line_end = data.find(b"\n", end)
+    if line_end < 0:
+        raise MeshError(errors.TRUNCATED, "The PLY file ends right after its header.")
+    body_start = line_end + 1
     fmt, elements = parse_ply_header(data[:end].decode("ascii", "replace"))
     faces_element = next((e for e in elements if e.name == "face"), None)
     vertex_element = next((e for e in elements if e.name == "vertex"), None)
@@ -295,6 +299,12 @@ def parse_ply_header(header: str) -> tuple[str, list[PlyElement]]:
         raise MeshError(errors.UNSUPPORTED, f"The PLY encoding {fmt!r} is not supported.")
     if any(e.count < 0 for e in elements):
         raise MeshError(errors.MALFORMED, "The PLY header announces a negative element count.")
+    for element in elements:
+        names = [p.name for p in element.properties]
+        if len(set(names)) != len(names):
+            raise MeshError(
+                errors.MALFORMED, f"The PLY element {element.name!r} names a property twice."
+            )
     return fmt, elements
 
 

@@ -541,8 +541,12 @@ def fill_small_holes(
     for label in candidates[:MAX_HOLES_FILLED]:
         start = int(halfedges[first_edge[label], 0])
         ring = [start]
-        while (following := next_vertex[ring[-1]]) != start and len(ring) <= SMALL_HOLE_EDGES:
+        following = next_vertex.get(start)
+        while following not in (start, None) and len(ring) <= SMALL_HOLE_EDGES:
             ring.append(following)
+            following = next_vertex.get(following)
+        if following is None:
+            continue  # an open chain of boundary edges (a damaged file), not a hole to close
         points = vertices[ring]
         if (
             len(ring) > ALWAYS_FILL_EDGES

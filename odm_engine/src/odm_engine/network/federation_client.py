@@ -7,7 +7,9 @@ once per client through Odoo's ``/web/login?db=`` (the session cookie then names
 
 Failures come in two kinds, so that the caller knows whether trying the next partner makes
 sense: ``PartnerUnavailable`` (no answer in time, connection refused, 5xx, an answer that is not
-the API's JSON) and ``PartnerRefused`` (the partner answered 4xx with its error code).
+the API's JSON, a redirect, an answer over the size cap) and ``PartnerRefused`` (the partner
+answered 4xx with its error code). Redirects are never followed: one would carry our signed
+request, and a customer's file, to whatever host the partner names.
 """
 
 import json
@@ -17,6 +19,12 @@ from urllib.parse import quote as url_quote
 import requests
 
 from odm_engine.network import signing
+from odm_engine.network.bounded_http import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    Redirected,
+    ResponseTooLarge,
+    bounded_request,
+)
 
 API_PREFIX = "/odm/federation/v1"
 ORDER_STATES = ("accepted", "in_production", "shipped")
@@ -49,6 +57,7 @@ class FederationClient:
         *,
         timeout_s: float = 10,
         database: str | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.key_id = key_id
@@ -56,6 +65,7 @@ class FederationClient:
         self.api_key = api_key
         self.timeout_s = timeout_s
         self.database = database
+        self.max_response_bytes = max_response_bytes
         self._session: requests.Session | None = None
 
     def capacity(self) -> dict:
@@ -98,9 +108,17 @@ class FederationClient:
         if body:
             all_headers["Content-Type"] = "application/json"
         try:
-            response = self._bound_session().request(
-                method, url, data=body, headers=all_headers, timeout=self.timeout_s
+            response = bounded_request(
+                self._bound_session(),
+                method,
+                url,
+                data=body,
+                headers=all_headers,
+                timeout=self.timeout_s,
+                max_bytes=self.max_response_bytes,
             )
+        except (Redirected, ResponseTooLarge) as error:
+            raise PartnerUnavailable(f"{url}: {error}; not followed or read") from error
         except requests.Timeout as error:
             raise PartnerUnavailable(f"{url}: no answer within {self.timeout_s:g} s") from error
         except requests.RequestException as error:
@@ -135,12 +153,14 @@ class FederationClient:
         session = requests.Session()
         if self.database:
             try:
+                # Only the session cookie matters: the answer (a redirect) is never read.
                 session.get(
                     f"{self.base_url}/web/login",
                     params={"db": self.database},
                     allow_redirects=False,
+                    stream=True,
                     timeout=self.timeout_s,
-                )
+                ).close()
             except requests.RequestException as error:
                 session.close()
                 raise PartnerUnavailable(f"{self.base_url}: {error}") from error

@@ -27,6 +27,7 @@ from odm_engine.machines.connectors.base import (
     AmbiguousResult,
     AuthenticationFailed,
     Connector,
+    ConnectorError,
     MachineRefused,
     MachineState,
     MachineStatus,
@@ -90,6 +91,18 @@ class BambuConnector(Connector):
 
     # -- MQTT session -------------------------------------------------------------------------
     def _tls_context(self) -> ssl.SSLContext:
+        pinned = self.settings.ca_certificate
+        if pinned:
+            # Bambu's own CA, pinned: the only one trusted. Its printer certificates name the
+            # serial number, not the address the shop reaches the printer at.
+            try:
+                context = ssl.create_default_context(cadata=pinned)
+            except ssl.SSLError as error:
+                raise ConnectorError(
+                    "the pinned CA certificate is not a PEM certificate"
+                ) from error
+            context.check_hostname = False
+            return context
         verify = self.settings.verify_tls
         context = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
         if verify is False:  # Bambu printers present a certificate signed by Bambu's own CA

@@ -11,7 +11,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, fields
 from enum import Enum
 
-SECRET_FIELDS = ("api_key", "password")
+SECRET_FIELDS = ("api_key", "password", "client_private_key")
+OPCUA_SECURITY_MODES = ("None", "Sign", "SignAndEncrypt")
 _TAG_PATTERN = re.compile(r"odm-[a-z0-9]+-a[0-9]+")
 
 
@@ -56,6 +57,16 @@ class ConnectionSettings:
     verify_tls: bool | str = True
     timeout_s: float = 5.0
     file_port: int | None = None  # a second service's port: Bambu's FTPS (990 by default)
+    # The only CA trusted for the machine's certificate, as PEM text (Bambu's printer CA):
+    # pinned, instead of the system's CAs or ``verify_tls``.
+    ca_certificate: str | None = None
+    # OPC UA: "None", or Basic256Sha256 with "Sign" or "SignAndEncrypt", which need our client
+    # certificate and its private key (PEM text); ``server_certificate`` (PEM) pins the
+    # machine's, else the one its endpoint list announces is taken.
+    security_mode: str = "None"
+    client_certificate: str | None = None
+    client_private_key: str | None = None
+    server_certificate: str | None = None
 
     def __repr__(self) -> str:
         shown = []

@@ -1,7 +1,9 @@
 """What the HTTP connectors (OctoPrint, Moonraker, PrusaLink, MTConnect) share: one session per
-machine, timeouts on every call, and the translation of transport failures into the contract's
-errors. A timeout on a command that changes the machine becomes ``AmbiguousResult``: the request
-may have been carried out, so the caller re-reads the machine instead of sending it again."""
+machine, timeouts on every call, no redirect followed (it would carry the machine's API key to
+another host), answers capped in size, and the translation of transport failures into the
+contract's errors. A timeout on a command that changes the machine becomes ``AmbiguousResult``:
+the request may have been carried out, so the caller re-reads the machine instead of sending it
+again."""
 
 import requests
 import urllib3
@@ -11,13 +13,18 @@ from odm_engine.machines.connectors.base import (
     AuthenticationFailed,
     ConnectionSettings,
     Connector,
+    ConnectorError,
     MachineRefused,
     MachineUnreachable,
 )
+from odm_engine.network.bounded_http import Redirected, ResponseTooLarge, bounded_request
 
 
 class HttpConnector(Connector):
     default_port = 80
+    # Machine answers are small JSON or XML documents; an MTConnect agent's /current is the
+    # largest, a few megabytes for a cell of machines.
+    max_response_bytes = 16 * 2**20
 
     def __init__(self, settings: ConnectionSettings):
         super().__init__(settings)
@@ -34,7 +41,25 @@ class HttpConnector(Connector):
         """The response of ``method path``; non-2xx answers raise the matching error."""
         kwargs.setdefault("timeout", self.settings.timeout_s)
         try:
-            response = self.session.request(method, self.base_url + path, **kwargs)
+            response = bounded_request(
+                self.session,
+                method,
+                self.base_url + path,
+                max_bytes=self.max_response_bytes,
+                **kwargs,
+            )
+        except Redirected as error:
+            raise MachineRefused(
+                f"{self.base_url} {error} for {method} {path}; redirects are not followed",
+                code=error.status,
+            ) from error
+        except ResponseTooLarge as error:
+            if changes_machine:
+                raise AmbiguousResult(
+                    f"{self.base_url} {error} for {method} {path}: read the machine's status "
+                    "before trying again"
+                ) from error
+            raise ConnectorError(f"{self.base_url} {error}") from error
         except requests.exceptions.ConnectTimeout as error:
             raise MachineUnreachable(f"{self.base_url} did not accept a connection") from error
         except (requests.exceptions.ReadTimeout, requests.exceptions.ChunkedEncodingError) as error:

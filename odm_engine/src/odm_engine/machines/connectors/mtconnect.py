@@ -3,9 +3,13 @@
 (READY, ACTIVE, INTERRUPTED, FEED_HOLD, STOPPED, OPTIONAL_STOP, PROGRAM_STOPPED,
 PROGRAM_OPTIONAL_STOP, PROGRAM_COMPLETED, WAIT), ``Program``/``ProgramHeader``, ``PartCount``,
 ``Availability`` and ``Condition`` (Normal, Warning, Fault, Unavailable). An agent only reports:
-machines behind MTConnect are monitored, and jobs reach them another way."""
+machines behind MTConnect are monitored, and jobs reach them another way. The document is parsed
+by defusedxml (no DTD, entity or external reference) after a size-capped read."""
 
 import xml.etree.ElementTree as ET
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as parse_xml
 
 from odm_engine.machines.connectors.base import (
     ConnectorError,
@@ -38,9 +42,14 @@ class MTConnectConnector(MonitoringOnly, HttpConnector):
     def status(self) -> MachineStatus:
         path = f"/{self.settings.serial}/current" if self.settings.serial else "/current"
         try:
-            root = ET.fromstring(self.request("GET", path).content)
+            root = parse_xml(self.request("GET", path).content, forbid_dtd=True)
         except ET.ParseError as error:
             raise ConnectorError(f"{self.base_url} answered no MTConnect document") from error
+        except DefusedXmlException as error:
+            raise ConnectorError(
+                f"{self.base_url} answered an XML document with a DTD or entities, which "
+                "MTConnect never needs; it was not read"
+            ) from error
         observations = {}
         faults = []
         for element in root.iter():

@@ -4,16 +4,24 @@ under Objects (``settings.serial`` names it, else the first object with a ``Prod
 ``Production/ActiveProgram/Name`` and ``Production/ActiveProgram/State/CurrentState``
 (ProductionStateMachineType: Initializing, Running, Ended, Interrupted, Aborted) and, per job of
 ``Production/ProductionPlan``, ``PartSets/<set>/PartsCompletedPerRun``. 40501 defines no program
-transfer or start method, so this connector monitors and refuses jobs with a clear message."""
+transfer or start method, so this connector monitors and refuses jobs with a clear message.
+
+Sessions are unsecured (``security_mode="None"``) or secured by the Basic256Sha256 policy,
+signed (``Sign``) or signed and encrypted (``SignAndEncrypt``) with our client certificate, the
+machine's certificate pinned when ``server_certificate`` is given."""
 
 import asyncio
 import concurrent.futures
 import logging
 
 from asyncua import ua
+from asyncua.crypto import security_policies
+from asyncua.crypto.uacrypto import CertProperties
 from asyncua.sync import Client
+from cryptography import x509
 
 from odm_engine.machines.connectors.base import (
+    OPCUA_SECURITY_MODES,
     AuthenticationFailed,
     Connector,
     ConnectorError,
@@ -35,6 +43,10 @@ PRODUCTION_STATES = {
 MONITORING_ONLY = (
     "OPC 40501 machine tools take no NC program over OPC UA: load the program at the machine"
 )
+SECURITY_MODES = {
+    "Sign": ua.MessageSecurityMode.Sign,
+    "SignAndEncrypt": ua.MessageSecurityMode.SignAndEncrypt,
+}
 AUTH_CODES = (
     ua.StatusCodes.BadUserAccessDenied,
     ua.StatusCodes.BadIdentityTokenRejected,
@@ -75,6 +87,9 @@ class OpcUaConnector(MonitoringOnly, Connector):
             if error.code in AUTH_CODES:
                 raise AuthenticationFailed(f"{self.url} rejected the credentials") from error
             raise ConnectorError(f"{self.url} answered {type(error).__name__}") from error
+        except ua.UaError as error:  # no endpoint with our security mode and policy, mainly
+            self.close()
+            raise MachineRefused(f"{self.url} refused the session: {error}") from error
         except (OSError, asyncio.TimeoutError, concurrent.futures.TimeoutError) as error:
             self.close()
             raise MachineUnreachable(f"{self.url} cannot be reached") from error
@@ -90,16 +105,57 @@ class OpcUaConnector(MonitoringOnly, Connector):
     def _connected(self) -> Client:
         if self.client is None:
             client = Client(self.url, timeout=self.settings.timeout_s)
-            if self.settings.username:
-                client.aio_obj.set_user(self.settings.username)
-                client.aio_obj.set_password(self.settings.password or "")
-            try:
+            try:  # the client's event-loop thread runs from here: stop it on any failure
+                if self.settings.security_mode != "None":
+                    self._secure(client)
+                if self.settings.username:
+                    client.aio_obj.set_user(self.settings.username)
+                    client.aio_obj.set_password(self.settings.password or "")
                 client.connect()
             except BaseException:
                 client.tloop.stop()
                 raise
             self.client = client
         return self.client
+
+    def _secure(self, client: Client) -> None:
+        """Basic256Sha256 in the configured mode, with our certificate (its application URI
+        is the one we announce, as servers check)."""
+        settings = self.settings
+        if settings.security_mode not in OPCUA_SECURITY_MODES:
+            raise ConnectorError(
+                f"OPC UA security mode {settings.security_mode!r} is none of "
+                f"{', '.join(OPCUA_SECURITY_MODES)}"
+            )
+        if not (settings.client_certificate and settings.client_private_key):
+            raise ConnectorError(
+                f"OPC UA {settings.security_mode} needs our client certificate and its private key"
+            )
+        certificate = settings.client_certificate.encode()
+        try:
+            names = x509.load_pem_x509_certificate(certificate).extensions.get_extension_for_class(
+                x509.SubjectAlternativeName
+            )
+            uris = names.value.get_values_for_type(x509.UniformResourceIdentifier)
+        except (ValueError, x509.ExtensionNotFound) as error:
+            raise ConnectorError(
+                "the OPC UA client certificate is not a PEM certificate naming its application URI"
+            ) from error
+        if uris:
+            client.aio_obj.application_uri = uris[0]
+        pinned = settings.server_certificate
+        try:
+            client.set_security(
+                security_policies.SecurityPolicyBasic256Sha256,
+                CertProperties(certificate, "pem"),
+                CertProperties(settings.client_private_key.encode(), "pem"),
+                server_certificate=CertProperties(pinned.encode(), "pem") if pinned else None,
+                mode=SECURITY_MODES[settings.security_mode],
+            )
+        except ua.UaError as error:
+            raise MachineRefused(
+                f"{self.url} offers no Basic256Sha256 {settings.security_mode} endpoint"
+            ) from error
 
     def _read_status(self, client: Client) -> MachineStatus:
         ns = client.get_namespace_index(MACHINE_TOOL_URI)
