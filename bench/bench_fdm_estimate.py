@@ -242,8 +242,9 @@ def render(rows: list[dict], skipped: list, seconds: float, timings: list[dict])
         f"{len(rows)} part x printer pairs, {seconds:.0f} s with cached slices).",
         "",
         "*Layer-based* is the instant estimate of `odm_engine.slicing.layers` from the part's "
-        "analysis; *old formula* is the volume-based estimate it replaces (`extruded volume / "
-        "one flow + layers x overhead`), computed in the same run. Both are compared with "
+        "analysis (in trial: quotes use it only once it meets its targets); *old formula* is the "
+        "volume-based estimate quotes use today (`extruded volume / one flow + layers x "
+        "overhead`), computed in the same run. Both are compared with "
         f"{rows[0]['slicer'] if rows else 'PrusaSlicer'} slicing the same part in the same "
         "orientation with the same profile (PLA). Errors are absolute, in % of the slicer's "
         "figure.",
