@@ -129,15 +129,20 @@ class TestProductionPlanner(TransactionCase):
             self.assertTrue(production.is_planned)
             self.assertFalse(production.odm_plan_issue)
 
-    def test_manual_steps_stay_inside_working_hours_after_printing(self):
-        part = self._product("Housing", [(self.printer_a, 90), (self.bench, 120)])
-        production = self._order(part)
-        # Planned from 06:00 tomorrow, so the 2 h bench step fits the shift whatever the hour
-        # the suite runs at (from 13:30 on, it would pause overnight, as manual work does).
+    def _replan_from_six_tomorrow(self):
+        """Re-plans as if it were 06:00 tomorrow: shift-bound expectations do not depend on the
+        hour the suite runs at."""
         six_today = fields.Datetime.now().replace(hour=6, minute=0, second=0, microsecond=0)
         origin = six_today + timedelta(days=1)
         with patch.object(type(self.planner), "_plan_origin", lambda _planner: origin):
-            self.planner.replan(time_limit=2)
+            return self.planner.replan(time_limit=2)
+
+    def test_manual_steps_stay_inside_working_hours_after_printing(self):
+        part = self._product("Housing", [(self.printer_a, 90), (self.bench, 120)])
+        production = self._order(part)
+        # From 06:00, so the 2 h bench step fits the shift (from 13:30 on, it would pause
+        # overnight, as manual work does).
+        self._replan_from_six_tomorrow()
         printing, finishing = production.workorder_ids.sorted("sequence")
         self.assertGreaterEqual(finishing.date_start, printing.date_finished)
         start = pytz.utc.localize(finishing.date_start)
@@ -176,7 +181,7 @@ class TestProductionPlanner(TransactionCase):
     def test_manual_work_pauses_overnight_a_machine_run_does_not(self):
         long_finish = self._product("Sculpture", [(self.bench, 10 * 60)])
         production = self._order(long_finish)
-        self.planner.replan(time_limit=2)
+        self._replan_from_six_tomorrow()  # a full shift, then 2 h of the next one
         finishing = production.workorder_ids
         start = pytz.utc.localize(finishing.date_start)
         end = pytz.utc.localize(finishing.date_finished)
