@@ -46,6 +46,8 @@ AFTER_JOB_STATES = ("finished", "failed")
 # A part stays on the plate of these until somebody takes it off.
 CLEARANCE_TECHNOLOGIES = ("fdm", "sla")
 POLL_TIMEOUT_S = 5.0
+# A manual dispatch reads again the linked machines not heard from for this long.
+STALE_READING = timedelta(minutes=2)
 POLL_WORKERS = 8
 # Waiting work orders the Dispatch Now message names; the rest are counted.
 MESSAGE_REASONS = 10
@@ -404,6 +406,7 @@ class OdmMachine(models.Model):
     @api.model
     def action_dispatch_now(self):
         """The board's button: dispatch ready work now instead of at the next minute."""
+        self._read_stale_machines()
         jobs = self.env["odm.machine.job"]._dispatch_ready()
         waiting = self.env["odm.machine.job"]._ready_workorders().filtered("odm_dispatch_blocker")
         message = self.env._("%(count)s job(s) dispatched.", count=len(jobs))
@@ -431,6 +434,21 @@ class OdmMachine(models.Model):
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
+
+    @api.model
+    def _read_stale_machines(self):
+        """Reads the linked machines not heard from within ``STALE_READING`` (a new one never
+        was): a dispatch asked for now decides on what the machines say now, not on a reading
+        the polling cron has not made yet."""
+        cutoff = fields.Datetime.now() - STALE_READING
+        self.search(
+            [
+                ("link_kind", "in", POLLED_KINDS),
+                "|",
+                ("link_checked_at", "=", False),
+                ("link_checked_at", "<", cutoff),
+            ]
+        )._poll()
 
     # ------------------------------------------------------------------ operators
     def action_confirm_bed_clear(self):

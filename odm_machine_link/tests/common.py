@@ -1,12 +1,18 @@
 """Shared set-up of the machine link tests: ready work orders made the way production makes
 them (a confirmed order of a sample part, its material in stock, its preparation done)."""
 
+import os
+import shutil
 from urllib.parse import urlsplit
 
 from odoo import Command
 from odoo.tests import TransactionCase, common
 
+from tests.peers import octoprint
+
 PART = "demo/parts/spacer_tube.stl"
+# The virtual printer runs G-code this many times faster than its default pace.
+VIRTUAL_PRINTER_SPEED = 200
 
 
 def ready_workorder(env, material="odm_quote.material_pla", quantity=1, path=PART):
@@ -81,22 +87,66 @@ def fdm_machine(env, name, **values):
     )
 
 
-class MachineLinkCase(TransactionCase):
-    """Demo machines are unlinked and the demo's ready print cancelled, so that each test's own
-    machines and work orders are the only candidates."""
+def gcode_objects(content):
+    """The objects PrusaSlicer labels in a G-code (``; printing object NAME id:N copy M``)."""
+    return {
+        line.split(b" id:")[0].removeprefix(b"; printing object ")
+        for line in content.splitlines()
+        if line.startswith(b"; printing object ")
+    }
+
+
+def gram_quantity(move):
+    return move.product_uom._compute_quantity(move.quantity, move.env.ref("uom.product_uom_gram"))
+
+
+def isolate_from_demo_machines(env):
+    """Unlinks the demo's machines and cancels the demo's ready print, so that a test's own
+    machines and work orders are the only candidates for dispatch."""
+    env["odm.machine"].search([("link_kind", "!=", "none")]).write({"link_kind": "none"})
+    env["mrp.workorder"].search(
+        [("state", "=", "ready"), ("operation_id.odm_duration_mode", "=", "machine")]
+    ).production_id.action_cancel()
+
+
+class LoopbackPeersMixin:
+    """Requests to the loopback peers keep the connectors' own timeouts (Odoo's tests raise
+    every timeout to 10 s, and timeouts are what some of these tests are about)."""
+
+    @classmethod
+    def _request_handler(cls, s, r, /, **kw):
+        if urlsplit(r.url).hostname == "127.0.0.1":
+            return common._super_send(s, r, **kw)
+        return super()._request_handler(s, r, **kw)
+
+
+def virtual_printer(test_class):
+    """Starts OctoPrint's Virtual Printer for ``test_class`` (skipping the class, with the
+    reason, when prusa-slicer or OctoPrint is missing) and returns the FDM machine linked to it."""
+    if not shutil.which("prusa-slicer"):
+        test_class.skipTest(test_class, "prusa-slicer is not on PATH (./odm setup installs it)")
+    if not octoprint.EXECUTABLE.exists() and not os.environ.get("CI"):
+        test_class.skipTest(
+            test_class, f"OctoPrint {octoprint.VERSION} is not installed: run ./odm setup"
+        )
+    base_url, api_key = test_class.enterClassContext(
+        octoprint.octoprint_server(speed=VIRTUAL_PRINTER_SPEED)
+    )
+    host, port = base_url.removeprefix("http://").split(":")
+    return fdm_machine(
+        test_class.env,
+        "Virtual Printer",
+        link_kind="octoprint",
+        link_host=host,
+        link_port=int(port),
+        link_api_key=api_key,
+    )
+
+
+class MachineLinkCase(LoopbackPeersMixin, TransactionCase):
+    """Each test's own machines and work orders are the only candidates for dispatch."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["odm.machine"].search([("link_kind", "!=", "none")]).write({"link_kind": "none"})
-        cls.env["mrp.workorder"].search(
-            [("state", "=", "ready"), ("operation_id.odm_duration_mode", "=", "machine")]
-        ).production_id.action_cancel()
-
-    @classmethod
-    def _request_handler(cls, s, r, /, **kw):
-        """Requests to the loopback peers keep the connectors' own timeouts (Odoo's tests raise
-        every timeout to 10 s, and timeouts are what some of these tests are about)."""
-        if urlsplit(r.url).hostname == "127.0.0.1":
-            return common._super_send(s, r, **kw)
-        return super()._request_handler(s, r, **kw)
+        isolate_from_demo_machines(cls.env)

@@ -1,32 +1,20 @@
 import base64
-import os
-import shutil
 import time
 from datetime import timedelta
 
 from odoo import fields
 from odoo.tests import tagged
 
-from tests.peers import octoprint
+from .common import (
+    MachineLinkCase,
+    fdm_machine,
+    gcode_objects,
+    gram_quantity,
+    ready_box_workorder,
+    virtual_printer,
+)
 
-from .common import MachineLinkCase, fdm_machine, ready_box_workorder
-
-# The virtual printer runs G-code this many times faster than its default pace.
-SPEED = 200
 PRINT_TIMEOUT_S = 180
-
-
-def gcode_objects(content):
-    """The objects PrusaSlicer labels in a G-code (``; printing object NAME id:N copy M``)."""
-    return {
-        line.split(b" id:")[0].removeprefix(b"; printing object ")
-        for line in content.splitlines()
-        if line.startswith(b"; printing object ")
-    }
-
-
-def gram_quantity(move):
-    return move.product_uom._compute_quantity(move.quantity, move.env.ref("uom.product_uom_gram"))
 
 
 @tagged("post_install", "-at_install")
@@ -112,22 +100,9 @@ class TestCopiesOnTheVirtualPrinter(MachineLinkCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        if not shutil.which("prusa-slicer"):
-            cls.skipTest(cls, "prusa-slicer is not on PATH (./odm setup installs it)")
-        if not octoprint.EXECUTABLE.exists() and not os.environ.get("CI"):
-            cls.skipTest(cls, f"OctoPrint {octoprint.VERSION} is not installed: run ./odm setup")
-        base_url, api_key = cls.enterClassContext(octoprint.octoprint_server(speed=SPEED))
-        host, port = base_url.removeprefix("http://").split(":")
         cls.env = cls.env(context=dict(cls.env.context, queue_job__no_delay=True))
         cls.workorder = ready_box_workorder(cls.env, quantity=3)
-        cls.machine = fdm_machine(
-            cls.env,
-            "Virtual Printer",
-            link_kind="octoprint",
-            link_host=host,
-            link_port=int(port),
-            link_api_key=api_key,
-        )
+        cls.machine = virtual_printer(cls)
 
     def print_to_the_end(self, job):
         deadline = time.monotonic() + PRINT_TIMEOUT_S

@@ -1,15 +1,9 @@
-import os
-import shutil
 import time
 
 from odoo.tests import tagged
 
-from tests.peers import octoprint
+from .common import MachineLinkCase, ready_box_workorder, virtual_printer
 
-from .common import MachineLinkCase, fdm_machine, ready_box_workorder
-
-# The virtual printer runs G-code this many times faster than its default pace.
-SPEED = 200
 PRINT_TIMEOUT_S = 120
 
 
@@ -20,22 +14,9 @@ class TestOctoPrintDispatch(MachineLinkCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        if not shutil.which("prusa-slicer"):
-            cls.skipTest(cls, "prusa-slicer is not on PATH (./odm setup installs it)")
-        if not octoprint.EXECUTABLE.exists() and not os.environ.get("CI"):
-            cls.skipTest(cls, f"OctoPrint {octoprint.VERSION} is not installed: run ./odm setup")
-        base_url, cls.api_key = cls.enterClassContext(octoprint.octoprint_server(speed=SPEED))
-        host, port = base_url.removeprefix("http://").split(":")
         cls.env = cls.env(context=dict(cls.env.context, queue_job__no_delay=True))
         cls.workorder = ready_box_workorder(cls.env)
-        cls.machine = fdm_machine(
-            cls.env,
-            "Virtual Printer",
-            link_kind="octoprint",
-            link_host=host,
-            link_port=int(port),
-            link_api_key=cls.api_key,
-        )
+        cls.machine = virtual_printer(cls)
 
     def wait_for(self, job, states):
         deadline = time.monotonic() + PRINT_TIMEOUT_S

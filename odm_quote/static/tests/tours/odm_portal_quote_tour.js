@@ -1,28 +1,5 @@
 import { registry } from "@web/core/registry";
-
-// A 20 mm cube as an ASCII STL, its triangles wound outwards.
-const CORNERS = [
-    [0, 0, 0], [20, 0, 0], [20, 20, 0], [0, 20, 0],
-    [0, 0, 20], [20, 0, 20], [20, 20, 20], [0, 20, 20],
-];
-const TRIANGLES = [
-    [0, 2, 1], [0, 3, 2], [4, 5, 6], [4, 6, 7], [0, 1, 5], [0, 5, 4],
-    [1, 2, 6], [1, 6, 5], [2, 3, 7], [2, 7, 6], [3, 0, 4], [3, 4, 7],
-];
-const CUBE_STL = [
-    "solid cube",
-    ...TRIANGLES.map((triangle) =>
-        [
-            "facet normal 0 0 0",
-            "outer loop",
-            ...triangle.map((corner) => `vertex ${CORNERS[corner].join(" ")}`),
-            "endloop",
-            "endfacet",
-        ].join("\n")
-    ),
-    "endsolid cube",
-    "",
-].join("\n");
+import { boxStl, chooseFile } from "@odm_quote/../tests/tours/tour_parts";
 
 const ORDER_KEY = "odm_portal_quote_tour_order";
 const CUBE = '.o_odm_priced_part[data-part-name="cube.stl"]';
@@ -30,16 +7,7 @@ const CUBE = '.o_odm_priced_part[data-part-name="cube.stl"]';
 registry.category("web_tour.tours").add("odm_portal_quote_tour", {
     url: "/odm/quote",
     steps: () => [
-        {
-            content: "Choose a 3D file",
-            trigger: ".o_odm_upload_form input[name=files]",
-            run() {
-                const files = new DataTransfer();
-                files.items.add(new File([CUBE_STL], "cube.stl", { type: "model/stl" }));
-                this.anchor.files = files.files;
-                this.anchor.dispatchEvent(new Event("change", { bubbles: true }));
-            },
-        },
+        chooseFile("cube.stl", boxStl(20, 20, 20)),
         {
             content: "Only the materials of the chosen process are offered",
             trigger: ".o_odm_upload_form select[name=material_id] optgroup[hidden]:not(:visible)",
