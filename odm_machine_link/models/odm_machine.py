@@ -32,6 +32,14 @@ LINK_KINDS = [
 POLLED_KINDS = ("octoprint", "moonraker", "prusalink", "bambu", "opcua", "mtconnect")
 # Kinds dispatch sends jobs to; OPC UA (OPC 40501) and MTConnect machines are only monitored.
 DISPATCH_KINDS = ("manual", "octoprint", "moonraker", "prusalink", "bambu")
+# OPC UA sessions: unsecured, or the Basic256Sha256 policy (the one the connector speaks) in
+# one of its two message security modes; the values are the engine's mode names.
+OPCUA_SECURITY = [
+    ("None", "None (unsecured)"),
+    ("Sign", "Basic256Sha256, signed"),
+    ("SignAndEncrypt", "Basic256Sha256, signed and encrypted"),
+]
+PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----"
 LINK_STATES = [
     ("not_linked", "Not linked"),
     ("offline", "Offline"),
@@ -109,6 +117,36 @@ class OdmMachine(models.Model):
         "Timeout (s)",
         default=POLL_TIMEOUT_S,
         help="How long a request may wait for the machine's answer.",
+    )
+    link_opcua_security = fields.Selection(
+        OPCUA_SECURITY,
+        "OPC UA security",
+        required=True,
+        default="None",
+        help="Signed or encrypted sessions need our client certificate and its private key.",
+    )
+    link_client_certificate = fields.Text(
+        "Our client certificate (PEM)",
+        copy=False,
+        help="OPC UA: the certificate Odoo presents, naming its application URI; the machine "
+        "must trust it.",
+    )
+    link_client_private_key = fields.Text(
+        "Our private key (PEM)",
+        copy=False,
+        groups="odm_machine_link.group_odm_machine_manager",
+        help="OPC UA: the private key of our client certificate.",
+    )
+    link_server_certificate = fields.Text(
+        "Machine certificate (PEM)",
+        copy=False,
+        help="OPC UA: pins the machine's certificate; empty: the one its endpoints announce.",
+    )
+    link_ca_certificate = fields.Text(
+        "Pinned CA (PEM)",
+        copy=False,
+        help="Bambu Lab: the only CA trusted for the printer's certificate (Bambu's printer "
+        "CA), instead of the system's CAs and the Verify certificate box.",
     )
     link_state = fields.Selection(
         LINK_STATES, "Machine state", default="not_linked", readonly=True, index=True
@@ -202,6 +240,49 @@ class OdmMachine(models.Model):
                         "Machine %(name)s: the nozzle cannot be negative.", name=machine.name
                     )
                 )
+
+    @api.constrains(
+        "link_kind",
+        "link_opcua_security",
+        "link_client_certificate",
+        "link_client_private_key",
+        "link_server_certificate",
+        "link_ca_certificate",
+    )
+    def _check_link_security(self):
+        """Told when saved rather than at the next reading: a secured OPC UA session without
+        our certificate and key, or a certificate field that holds no PEM certificate."""
+        for machine in self.sudo():  # the private key is readable by machine managers only
+            if machine.link_kind == "opcua" and machine.link_opcua_security != "None":
+                if not (machine.link_client_certificate and machine.link_client_private_key):
+                    raise ValidationError(
+                        self.env._(
+                            "Machine %(name)s: a signed OPC UA session needs our client "
+                            "certificate and its private key.",
+                            name=machine.name,
+                        )
+                    )
+                if "PRIVATE KEY-----" not in machine.link_client_private_key:
+                    raise ValidationError(
+                        self.env._(
+                            "Machine %(name)s: the private key is not a PEM private key.",
+                            name=machine.name,
+                        )
+                    )
+            for field in (
+                "link_client_certificate",
+                "link_server_certificate",
+                "link_ca_certificate",
+            ):
+                if machine[field] and PEM_CERTIFICATE not in machine[field]:
+                    raise ValidationError(
+                        self.env._(
+                            "Machine %(name)s: %(field)s is not a PEM certificate (%(marker)s).",
+                            name=machine.name,
+                            field=machine._fields[field]._description_string(self.env),
+                            marker=PEM_CERTIFICATE,
+                        )
+                    )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -319,6 +400,11 @@ class OdmMachine(models.Model):
             serial=machine.link_serial or None,
             verify_tls=machine.link_verify_tls,
             timeout_s=machine.link_timeout_s or POLL_TIMEOUT_S,
+            ca_certificate=machine.link_ca_certificate or None,
+            security_mode=machine.link_opcua_security,
+            client_certificate=machine.link_client_certificate or None,
+            client_private_key=machine.link_client_private_key or None,
+            server_certificate=machine.link_server_certificate or None,
         )
 
     def _connector(self):
