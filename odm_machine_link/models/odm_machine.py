@@ -62,7 +62,7 @@ MESSAGE_REASONS = 10
 # Dispatch's blockers the planner honours too: lasting ones. A running print (busy, state) is
 # planned work; a bed to clear is time (``_odm_busy_until``); volume and process are the
 # planner's own capable-machine rule.
-PLAN_BLOCKER_CODES = ("maintenance", "offline", "material")
+PLAN_BLOCKER_CODES = ("maintenance", "offline", "material", "nozzle")
 # Working time of its calendar a finished print is assumed to wait for its bed to be cleared.
 BED_CLEARING = timedelta(hours=1)
 # Connectors of this server process, by (database, machine): session protocols stay connected.
@@ -329,24 +329,25 @@ class OdmMachine(models.Model):
         return set(self.filtered(lambda m: m.equipment_id in started.equipment_id).ids)
 
     # ------------------------------------------------------------------ planning
-    def _odm_plan_blocker(self, material=None):
+    def _odm_plan_blocker(self, material=None, quote=None):
         """Adds what dispatch would refuse the machine for, by dispatch's own rule
         (``machine_dispatch.unready`` and ``incompatibility``): offline, under maintenance,
-        another material loaded. Only machines dispatch sends jobs to; the others keep
-        odm_mrp's answer. The planner does not know the work's nozzle: dispatch alone checks
-        it."""
-        reason = super()._odm_plan_blocker(material)
+        another material loaded, another nozzle than the one ``quote``'s part was quoted for.
+        Only machines dispatch sends jobs to; the others keep odm_mrp's answer."""
+        reason = super()._odm_plan_blocker(material, quote)
         if reason or self.link_kind not in DISPATCH_KINDS:
             return reason
         seen = self.env["odm.machine.job"]._described_machines(self)[0]
         # A job it holds is time, not a blocker; left out, it cannot hide "offline".
         found = [machine_dispatch.unready(dataclasses.replace(seen, busy_with_job=False))]
+        nozzle = self.env["odm.machine.job"]._quoted_nozzle(quote) if quote else None
         if material:
             work = machine_dispatch.Work(
                 key=None,
                 process=seen.process,
                 material=material.id,
                 size_mm=(0.0, 0.0, 0.0),  # the part's size is the planner's capable-machine rule
+                nozzle_mm=nozzle,
             )
             found.append(machine_dispatch.incompatibility(work, seen))
         blocker = next((b for b in found if b and b.code in PLAN_BLOCKER_CODES), None)
@@ -356,6 +357,13 @@ class OdmMachine(models.Model):
             return self.env._("%(machine)s is under maintenance", machine=self.name)
         if blocker.code == "offline":
             return self.env._("%(machine)s is offline", machine=self.name)
+        if blocker.code == "nozzle":
+            return self.env._(
+                "%(machine)s has a %(fitted)s mm nozzle; the part was quoted for %(needed)s mm",
+                machine=self.name,
+                fitted=f"{seen.nozzle_mm:g}",
+                needed=f"{nozzle:g}",
+            )
         return self.env._(
             "%(machine)s is loaded with %(loaded)s, not %(material)s",
             machine=self.name,

@@ -82,3 +82,23 @@ class TestPlanDispatch(MachineLinkCase):
         self.assertGreaterEqual(self.pla_work.date_start, until, "nothing starts before")
         self.pla_printer.action_confirm_bed_clear()
         self.assertFalse(self.pla_printer._odm_busy_until())
+
+    def test_printer_with_another_nozzle_is_left_out(self):
+        """A part quoted on a 0.4 mm profile is planned where dispatch can send it: not on a
+        printer fitted with a 0.6 mm nozzle, and the plan says why when no other can."""
+        quote = self.pla_work.production_id.bom_id.odm_quote_id
+        pla = quote.material_id
+        self.assertFalse(self.pla_printer._odm_plan_blocker(pla, quote))
+        self.pla_printer.nozzle_diameter_mm = 0.6
+        self.assertEqual(
+            self.pla_printer._odm_plan_blocker(pla, quote),
+            "PLA printer has a 0.6 mm nozzle; the part was quoted for 0.4 mm",
+        )
+        result = self.env["odm.production.planner"].replan(time_limit=2)
+        production = self.pla_work.production_id
+        self.assertIn(production.id, result.unschedulable)
+        self.assertIn("0.6 mm nozzle", production.odm_plan_issue)
+        self.assertIn("nozzle", {c for c, _t in self.pla_work._odm_dispatch_blockers()})
+        self.pla_printer.nozzle_diameter_mm = 0.4
+        self.env["odm.production.planner"].replan(time_limit=2)
+        self.assertEqual(self.pla_work.workcenter_id, self.pla_printer.workcenter_id)

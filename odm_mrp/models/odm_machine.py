@@ -127,15 +127,16 @@ class OdmMachine(models.Model):
         return (self.build_x_mm, self.build_y_mm)
 
     # ------------------------------------------------------------------ planning constraints
-    def _odm_plan_blocker(self, material=None):
+    def _odm_plan_blocker(self, material=None, quote=None):
         """Why the machine cannot take work now, in words ("" when it can); ``material`` is
-        the odm.material the work runs in, if any.
+        the odm.material the work runs in, ``quote`` the odm.part.quote it was priced on (a
+        part's work, not a build job's), if any.
 
         The planner and the promise leave a machine with a blocker out of the plan and say why.
         Here: an archived machine, a stop declared in Manufacturing (a maintenance or breakdown
         loss still open on its work center) and a material it is not set up for.
         odm_machine_link extends it with what the machine itself reports (offline, loaded
-        material, nozzle).
+        material) and its nozzle against the one the part was quoted for.
         """
         self.ensure_one()
         if not self.active:

@@ -223,7 +223,7 @@ class OdmProductionPlanner(models.AbstractModel):
                     continue
                 on_machine = workorder.workcenter_id in machine_workcenters
                 durations, reasons = self._durations(
-                    workorder, capable.get(quote) if on_machine else None, quote.material_id
+                    workorder, capable.get(quote) if on_machine else None, quote
                 )
                 if not durations:
                     blocked[production.id] = self._no_machine_reason(
@@ -251,10 +251,10 @@ class OdmProductionPlanner(models.AbstractModel):
         return jobs, blocked
 
     @api.model
-    def _usable(self, workcenters, material):
-        """(the work centers whose machine can take work in ``material`` now, [why each other
-        cannot]); a work center that is no machine is always usable. Archived machines are
-        found too: their work is moved to others."""
+    def _usable(self, workcenters, material, quote=None):
+        """(the work centers whose machine can take work in ``material`` now, of ``quote``'s
+        part if given, [why each other cannot]); a work center that is no machine is always
+        usable. Archived machines are found too: their work is moved to others."""
         machines = (
             self.env["odm.machine"]
             .with_context(active_test=False)
@@ -264,7 +264,7 @@ class OdmProductionPlanner(models.AbstractModel):
         usable, reasons = workcenters.browse(), []
         for workcenter in workcenters:
             machine = machine_of.get(workcenter)
-            reason = machine._odm_plan_blocker(material or None) if machine else ""
+            reason = machine._odm_plan_blocker(material or None, quote or None) if machine else ""
             if reason:
                 reasons.append(reason)
             else:
@@ -282,7 +282,7 @@ class OdmProductionPlanner(models.AbstractModel):
         )
 
     @api.model
-    def _durations(self, workorder, capable=None, material=None):
+    def _durations(self, workorder, capable=None, quote=None):
         """Seconds the work order takes on each work center it may run on, and why the others
         cannot take it: a quoted part's machine step on every ``capable`` machine, any other on
         its work center or the center's alternatives; machines with a blocker are left out."""
@@ -290,7 +290,7 @@ class OdmProductionPlanner(models.AbstractModel):
         eligible = (
             capable if capable is not None else workcenter | workcenter.alternative_workcenter_ids
         )
-        usable, reasons = self._usable(eligible, material)
+        usable, reasons = self._usable(eligible, quote.material_id if quote else None, quote)
         durations = {}
         for candidate in usable:
             minutes = (

@@ -85,7 +85,7 @@ class SaleOrderLine(models.Model):
             return None
         material = quote.material_id
         machines = quote._odm_capable_machines().filtered(
-            lambda machine: not machine._odm_plan_blocker(material)
+            lambda machine: not machine._odm_plan_blocker(material, quote)
         )
         steps = []
         for line in template.line_ids:
