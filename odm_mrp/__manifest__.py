@@ -49,4 +49,7 @@
         "demo/odm_build_job_demo.xml",
         "demo/odm_production_plan_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["odm_mrp/static/tests/tours/**/*"],
+    },
 }

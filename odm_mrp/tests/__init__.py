@@ -5,3 +5,4 @@ from . import test_quote_actuals
 from . import test_build_jobs
 from . import test_quote_capability
 from . import test_plan_constraints
+from . import test_plan_timeline_tour
