@@ -14,9 +14,11 @@ from . import purchase_order
 from . import purchase_order_line
 from . import res_company
 from . import res_config_settings
+from . import odm_request_quota
 from . import odm_federation_peer
 from . import odm_federation_nonce
 from . import odm_federation_idempotency
+from . import odm_federation_api
 from . import sale_order
 from . import sale_order_line
 from . import odm_process

@@ -8,7 +8,8 @@ class OdmFederationNonce(models.Model):
     """Nonces of accepted federation requests, kept until their timestamp leaves the window.
 
     A table rather than memory so that every worker of the server refuses a replay; the unique
-    constraint makes two requests racing with one nonce end with one accepted.
+    constraint makes two requests racing with one nonce end with one accepted. Rows are
+    committed as soon as written (see ``_odm_add``), whatever becomes of the request.
     """
 
     _name = "odm.federation.nonce"
@@ -33,24 +34,28 @@ class OdmFederationNonce(models.Model):
         """Records the nonce; False when it is already there and not expired at ``now``.
 
         An expired row with the same nonce is taken over, so the cron's schedule never decides.
+        The row is written on a cursor of its own, committed at once: a request refused after
+        its signature was checked rolls its own transaction back, and its nonce must stay used
+        or the same signed bytes could be sent again within the window.
         """
-        self.env.cr.execute(
-            SQL(
-                """
-                INSERT INTO %(table)s (key_id, nonce, expires_at)
-                     VALUES (%(key_id)s, %(nonce)s, %(expires_at)s)
-                ON CONFLICT (key_id, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at
-                      WHERE %(table)s.expires_at <= %(now)s
-                  RETURNING id
-                """,
-                table=SQL.identifier(self._table),
-                key_id=key_id,
-                nonce=nonce,
-                expires_at=_utc(expires_at),
-                now=_utc(now),
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                SQL(
+                    """
+                    INSERT INTO %(table)s (key_id, nonce, expires_at)
+                         VALUES (%(key_id)s, %(nonce)s, %(expires_at)s)
+                    ON CONFLICT (key_id, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at
+                          WHERE %(table)s.expires_at <= %(now)s
+                      RETURNING id
+                    """,
+                    table=SQL.identifier(self._table),
+                    key_id=key_id,
+                    nonce=nonce,
+                    expires_at=_utc(expires_at),
+                    now=_utc(now),
+                )
             )
-        )
-        return bool(self.env.cr.fetchone())
+            return bool(cr.fetchone())
 
     @api.model
     def _odm_purge_expired(self):

@@ -1,4 +1,11 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+PEER_THROTTLING_FIELDS = (
+    "odm_peer_requests_per_minute",
+    "odm_peer_parts_per_minute",
+    "odm_peer_mb_per_day",
+)
 
 
 class ResCompany(models.Model):
@@ -28,3 +35,27 @@ class ResCompany(models.Model):
         default=5.0,
         help="Share of the order's value a day of lateness costs us, when ranking.",
     )
+    # Throttling of the federation API (odm.request.quota), per peer: 0 is unlimited.
+    odm_peer_requests_per_minute = fields.Integer(
+        "Peer requests per minute",
+        default=60,
+        help="Federation API calls a partner shop may make per minute.",
+    )
+    odm_peer_parts_per_minute = fields.Integer(
+        "Peer part files per minute",
+        default=100,
+        help="Part files a partner shop may send to be analysed per minute.",
+    )
+    odm_peer_mb_per_day = fields.Integer(
+        "Peer MB stored per day",
+        default=1000,
+        help="Megabytes of part files a partner shop may store per day.",
+    )
+
+    @api.constrains(*PEER_THROTTLING_FIELDS)
+    def _check_odm_peer_throttling(self):
+        for company in self:
+            if any(company[name] < 0 for name in PEER_THROTTLING_FIELDS):
+                raise ValidationError(
+                    self.env._("Throttling limits cannot be negative; 0 means unlimited.")
+                )

@@ -17,3 +17,10 @@ class ResConfigSettings(models.TransientModel):
     odm_late_penalty_pct_per_day = fields.Float(
         related="company_id.odm_late_penalty_pct_per_day", readonly=False
     )
+    odm_peer_requests_per_minute = fields.Integer(
+        related="company_id.odm_peer_requests_per_minute", readonly=False
+    )
+    odm_peer_parts_per_minute = fields.Integer(
+        related="company_id.odm_peer_parts_per_minute", readonly=False
+    )
+    odm_peer_mb_per_day = fields.Integer(related="company_id.odm_peer_mb_per_day", readonly=False)

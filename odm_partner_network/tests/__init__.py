@@ -10,3 +10,4 @@ from . import test_federation_nonce
 from . import test_partner_supply
 from . import test_honest_offload
 from . import test_federation_key_scope
+from . import test_federation_throttle

@@ -3,8 +3,11 @@
 Shop A (our database) asks shop B for capacity and a quote, then places an order; B makes its
 sales order and, through odm_mrp, its manufacturing order; B's production starts, ends and the
 parts ship; B's status callbacks (queue_job, after commit) update A's purchase order; A receives
-the parts. Both databases are fresh copies (one install, then a template copy) served by an
-Odoo server subprocess on a free port; both are dropped and the server stopped, even on failure.
+the parts. A request refused after its signature check cannot be sent again: its nonce is kept
+although its transaction is rolled back (only real cursors show that, not HttpCase's test
+cursor, which rolls back whatever the request wrote). Both databases are fresh copies (one
+install, then a template copy) served by an Odoo server subprocess on a free port; both are
+dropped and the server stopped, even on failure.
 """
 
 import shutil
@@ -27,6 +30,9 @@ from odoo.tests.common import get_db_name
 from odoo.tools import SQL, config
 
 from odoo.addons.odm_quote.tests.common import box_stl
+
+from odm_engine.network import signing
+from odm_engine.network.federation_client import API_PREFIX
 
 from .test_federation_api import connect_peer
 
@@ -262,3 +268,46 @@ class TestFederationTwoShops(BaseCase):
             receipt.with_context(skip_backorder=True).button_validate()
             self.assertEqual(receipt.state, "done")
             self.assertEqual(purchase.order_line.qty_received, QUANTITY)
+
+    def test_refused_request_cannot_be_replayed(self):
+        """The nonce of a signed request refused with 422 stays used: the same bytes and
+        headers sent again are refused as a replay, and neither wrote an order or a part."""
+        with _env(self.db_b) as env_b:
+            client = env_b["res.partner"].create({"name": "Replaying Shop", "is_company": True})
+            _peer, api_key = connect_peer(
+                env_b, client, "replaying-shop", SECRET, base_url=self.base_url
+            )
+        path = f"{API_PREFIX}/orders"
+        body = b'{"po_ref": "PO-REPLAY", "lines": []}'
+        headers = {
+            **signing.sign(SECRET, "POST", path, body, key_id="replaying-shop"),
+            "Authorization": f"Bearer {api_key}",
+            "Content-Type": "application/json",
+            signing.IDEMPOTENCY_HEADER: "replay-key-0000000001",
+        }
+        counted = ("sale.order", "odm.part", "ir.attachment")
+        with _env(self.db_b) as env_b:
+            before = {model: env_b[model].sudo().search_count([]) for model in counted}
+        with requests.Session() as http:
+            http.get(
+                f"{self.base_url}/web/login",
+                params={"db": self.db_b},
+                allow_redirects=False,
+                timeout=30,
+            )
+            refused = http.post(self.base_url + path, data=body, headers=headers, timeout=60)
+            replayed = http.post(self.base_url + path, data=body, headers=headers, timeout=60)
+        self.assertEqual(refused.status_code, 422, refused.text)
+        self.assertEqual(refused.json()["error"]["code"], "bad_payload")
+        self.assertEqual(replayed.status_code, 401, replayed.text)
+        self.assertEqual(replayed.json()["error"]["code"], "replayed_nonce")
+        with _env(self.db_b) as env_b:
+            nonce = headers[signing.NONCE_HEADER]
+            self.assertEqual(
+                env_b["odm.federation.nonce"].search_count(
+                    [("key_id", "=", "replaying-shop"), ("nonce", "=", nonce)]
+                ),
+                1,
+            )
+            after = {model: env_b[model].sudo().search_count([]) for model in counted}
+        self.assertEqual(after, before)

@@ -4,7 +4,9 @@
          -F quantity=10 https://erp.example.com/odm/api/v1/quote
 
 Authentication is an Odoo API key (Preferences > Account Security > New API Key). The part is
-stored in the caller's parts library, so it can be ordered later; see docs/api.md.
+stored in the caller's parts library, so it can be ordered later; see docs/api.md. Requests
+count against the caller's company quota (Settings > On-Demand Manufacturing > Throttling,
+shared with the portal): over it, 429 with Retry-After, and nothing is analysed or stored.
 """
 
 from odoo import http
@@ -16,6 +18,7 @@ from odm_engine.service import quote_report
 
 from ..models.odm_part import PartRefusedError
 from ..models.odm_request_options import OdmRequestError
+from ..models.odm_request_quota import QuotaExceededError
 
 API_VERSION = "1"
 # A request the API cannot serve (options, payload, a refused file) is answered with this
@@ -57,6 +60,9 @@ class QuoteApi(http.Controller):
             resolved = env["odm.request.options"].resolve(options)
             data = file.read(env["odm.pricing"].engine_limits().max_file_bytes + 1)
             customer = env.user.partner_id.commercial_partner_id
+            env["odm.request.quota"].sudo()._odm_admit(
+                "customer", customer.id, [(file.filename, data)]
+            )
             # The caller's own part and quote are written with sudo: portal users may quote
             # through the API, and every record written here is tied to the caller's own
             # company partner.
@@ -74,6 +80,9 @@ class QuoteApi(http.Controller):
                 finish=resolved.finish,
                 lead_time=resolved.lead_time,
             )
+        except QuotaExceededError as error:
+            env.cr.rollback()
+            return quota_response(error)
         except PartRefusedError as error:
             env.cr.rollback()
             status = 413 if error.code == FILE_TOO_LARGE else REFUSED_STATUS
@@ -102,3 +111,10 @@ def error_response(status, code, message, field=None, api_version=API_VERSION):
         {"api_version": api_version, "error": {"code": code, "field": field, "message": message}},
         status=status,
     )
+
+
+def quota_response(error, api_version=API_VERSION):
+    """The JSON error of a request over its quota (QuotaExceededError): 429, Retry-After."""
+    response = error_response(429, "too_many_requests", error.args[0], api_version=api_version)
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response

@@ -11,6 +11,10 @@
     GET  /my/parts/<id>/thumbnail        its picture
     POST /my/parts/<id>/order            order again: a cart line with the part's last options
 
+Uploads and re-pricings count against the caller's quota (odm.request.quota, Settings >
+On-Demand Manufacturing > Throttling): over it, the quote page says when to try again, with
+HTTP 429 and Retry-After, and nothing is analysed or stored.
+
 Visitors who are not logged in may quote only when the company allows it (Settings >
 On-Demand Manufacturing > Instant quotes > Public instant quotes), at most MAX_PUBLIC_PARTS
 parts at a time; their files are analysed and priced in memory and nothing of theirs is
@@ -38,6 +42,7 @@ from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 from ..models.odm_part import UploadRefusedError
 from ..models.odm_request_options import UNITS, OdmRequestError
+from ..models.odm_request_quota import QuotaExceededError
 from ..models.sale_order_line import customer_findings
 
 QUOTE_URL = "/odm/quote"
@@ -76,6 +81,9 @@ class OdmQuotePortal(CustomerPortal):
         try:
             options = self._odm_options(form)
             uploads = self._odm_uploads()
+            self._odm_admit(uploads)
+        except QuotaExceededError as error:
+            return self._odm_throttled(error, form)
         except FormError as error:
             return self._odm_render_quote_page(errors=[str(error)], form=form, status=422)
         except UploadRefusedError as error:
@@ -117,6 +125,10 @@ class OdmQuotePortal(CustomerPortal):
     )
     def odm_quote_line_update(self, line_id, **form):
         line = self._odm_cart_line(line_id)
+        try:
+            self._odm_admit()
+        except QuotaExceededError as error:
+            return self._odm_throttled(error)
         try:
             options = self._odm_options(form)
             with request.env.cr.savepoint():
@@ -255,6 +267,10 @@ class OdmQuotePortal(CustomerPortal):
     def portal_my_odm_part_order(self, part_id, **_kwargs):
         part = self._odm_own_part(part_id)
         try:
+            self._odm_admit()
+        except QuotaExceededError as error:
+            return self._odm_throttled(error)
+        try:
             options = self._odm_last_options(part.quote_ids[:1])
             with request.env.cr.savepoint():
                 cart = self._odm_cart(create=True)
@@ -279,6 +295,27 @@ class OdmQuotePortal(CustomerPortal):
 
     def _odm_login_redirect(self):
         return request.redirect(f"/web/login?{url_encode({'redirect': QUOTE_URL})}")
+
+    def _odm_admit(self, uploads=()):
+        """Counts this request, and the part files of ``uploads``, against the caller's quota
+        (Settings > ODM > Throttling): a visitor by IP address, a customer by company.
+        QuotaExceededError when over it; nothing is then analysed or stored."""
+        user = request.env.user
+        if user._is_public():
+            # Behind a reverse proxy, Odoo's --proxy-mode makes this the client's address.
+            kind, subject = "visitor", request.httprequest.remote_addr
+        else:
+            kind, subject = "customer", user.partner_id.commercial_partner_id.id
+        request.env["odm.request.quota"].sudo()._odm_admit(kind, subject, uploads)
+
+    def _odm_throttled(self, error, form=None):
+        """The quote page with the quota's message: HTTP 429 and when to try again."""
+        return self._odm_render_quote_page(
+            errors=[error.args[0]],
+            form=form,
+            status=429,
+            headers={"Retry-After": str(error.retry_after)},
+        )
 
     def _odm_parts_domain(self):
         return [("partner_id", "child_of", request.env.user.partner_id.commercial_partner_id.id)]
@@ -456,7 +493,7 @@ class OdmQuotePortal(CustomerPortal):
         return unit_price, env.company.currency_id.round(unit_price * quantity)
 
     # ------------------------------------------------------------------ rendering
-    def _odm_render_quote_page(self, errors=(), previews=(), form=None, status=200):
+    def _odm_render_quote_page(self, errors=(), previews=(), form=None, status=200, headers=None):
         public = request.env.user._is_public()
         catalogue = self._odm_catalogue()
         cart = request.env["sale.order"] if public else self._odm_cart()
@@ -479,7 +516,7 @@ class OdmQuotePortal(CustomerPortal):
             page_name="odm_quote",
             no_breadcrumbs=public,
         )
-        return request.render("odm_quote.portal_quote_page", values, status=status)
+        return request.render("odm_quote.portal_quote_page", values, status=status, headers=headers)
 
     def _odm_selected(self, form, catalogue):
         """The ids and values the upload form shows as chosen."""

@@ -11,6 +11,7 @@ from . import odm_pricing
 from . import odm_request_options
 from . import odm_part
 from . import odm_part_quote
+from . import odm_request_quota
 from . import odm_slice_sample
 from . import sale_order
 from . import sale_order_line

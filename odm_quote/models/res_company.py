@@ -1,6 +1,14 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+THROTTLING_FIELDS = (
+    "odm_visitor_requests_per_minute",
+    "odm_visitor_parts_per_minute",
+    "odm_customer_requests_per_minute",
+    "odm_customer_parts_per_minute",
+    "odm_customer_mb_per_day",
+)
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -47,6 +55,34 @@ class ResCompany(models.Model):
     odm_public_upload = fields.Boolean(
         "Public instant quotes", help="Let visitors who are not logged in get instant quotes."
     )
+    # Throttling (odm.request.quota): 0 is unlimited.
+    odm_visitor_requests_per_minute = fields.Integer(
+        "Visitor requests per minute",
+        default=10,
+        help="Uploads a visitor who is not logged in may send per minute, per IP address.",
+    )
+    odm_visitor_parts_per_minute = fields.Integer(
+        "Visitor part files per minute",
+        default=20,
+        help="Part files (zip archives counted by their content) a visitor may have priced "
+        "per minute, per IP address.",
+    )
+    odm_customer_requests_per_minute = fields.Integer(
+        "Customer requests per minute",
+        default=30,
+        help="Uploads and re-pricings a customer company may send per minute, on the portal "
+        "and the quote API together.",
+    )
+    odm_customer_parts_per_minute = fields.Integer(
+        "Customer part files per minute",
+        default=100,
+        help="Part files a customer company may have analysed per minute.",
+    )
+    odm_customer_mb_per_day = fields.Integer(
+        "Customer MB stored per day",
+        default=500,
+        help="Megabytes of part files a customer company may store per day.",
+    )
 
     def _odm_request_owner(self, partner):
         """(salesperson, sales team) of a request from ``partner``, by the company's rule."""
@@ -88,3 +124,11 @@ class ResCompany(models.Model):
                 )
             if company.odm_max_quantity < 1:
                 raise ValidationError(self.env._("The largest quantity must be at least 1."))
+
+    @api.constrains(*THROTTLING_FIELDS)
+    def _check_odm_throttling(self):
+        for company in self:
+            if any(company[name] < 0 for name in THROTTLING_FIELDS):
+                raise ValidationError(
+                    self.env._("Throttling limits cannot be negative; 0 means unlimited.")
+                )

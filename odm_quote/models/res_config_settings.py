@@ -17,6 +17,21 @@ class ResConfigSettings(models.TransientModel):
     odm_max_triangles = fields.Integer(related="company_id.odm_max_triangles", readonly=False)
     odm_public_upload = fields.Boolean(related="company_id.odm_public_upload", readonly=False)
     odm_max_quantity = fields.Integer(related="company_id.odm_max_quantity", readonly=False)
+    odm_visitor_requests_per_minute = fields.Integer(
+        related="company_id.odm_visitor_requests_per_minute", readonly=False
+    )
+    odm_visitor_parts_per_minute = fields.Integer(
+        related="company_id.odm_visitor_parts_per_minute", readonly=False
+    )
+    odm_customer_requests_per_minute = fields.Integer(
+        related="company_id.odm_customer_requests_per_minute", readonly=False
+    )
+    odm_customer_parts_per_minute = fields.Integer(
+        related="company_id.odm_customer_parts_per_minute", readonly=False
+    )
+    odm_customer_mb_per_day = fields.Integer(
+        related="company_id.odm_customer_mb_per_day", readonly=False
+    )
     odm_request_owner_rule = fields.Selection(
         related="company_id.odm_request_owner_rule", readonly=False
     )

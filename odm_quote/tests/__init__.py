@@ -8,3 +8,4 @@ from . import test_odm_precise_quote
 from . import test_odm_portal
 from . import test_odm_request_owner
 from . import test_company_isolation
+from . import test_odm_throttle

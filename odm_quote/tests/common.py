@@ -4,6 +4,7 @@ import zipfile
 
 import trimesh
 
+from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase
 
 
@@ -44,3 +45,50 @@ class PartCase(TransactionCase):
             }
         )
         return wizard.action_add_parts()
+
+
+class QuotaCounters:
+    """Reads and moves the throttling counters (odm.request.quota) of a test's subjects.
+
+    The counters are committed on a connection of their own, so the test's transaction
+    neither sees nor rolls them back: they are read and written here on such a connection,
+    and a subject's counters are forgotten before and after the test that uses it.
+    """
+
+    def _quota_sql(self, query, *params):
+        with db_connect(self.env.cr.dbname).cursor() as cr:
+            cr.execute(query, params)
+            return cr.fetchone() if cr.description else None
+
+    def quota(self, kind, subject):
+        """(requests, parts, MB stored) counted for the subject in its current windows."""
+        return self._quota_sql(
+            "SELECT requests, parts, stored_mb FROM odm_request_quota "
+            "WHERE kind = %s AND subject = %s",
+            kind,
+            str(subject),
+        )
+
+    def fresh_quota(self, kind, subject):
+        """The subject starts this test with no counters and leaves none behind."""
+        forget = "DELETE FROM odm_request_quota WHERE kind = %s AND subject = %s"
+        self._quota_sql(forget, kind, str(subject))
+        self.addCleanup(self._quota_sql, forget, kind, str(subject))
+
+    def end_minute(self, kind, subject):
+        """The subject's minute is over, as if the test had waited for it."""
+        self._quota_sql(
+            "UPDATE odm_request_quota SET minute_start = minute_start - interval '61 seconds' "
+            "WHERE kind = %s AND subject = %s",
+            kind,
+            str(subject),
+        )
+
+    def use_day(self, kind, subject, stored_mb):
+        """The subject has stored ``stored_mb`` MB today."""
+        self._quota_sql(
+            "UPDATE odm_request_quota SET stored_mb = %s WHERE kind = %s AND subject = %s",
+            stored_mb,
+            kind,
+            str(subject),
+        )

@@ -41,9 +41,10 @@ class UploadBatch:
     """The part files of one request, counted up front and handed out one at a time; the
     constructor's MeshError refuses the whole request before anything is inflated.
 
-    ``len()`` is the number of part files; iterating yields ``(filename, bytes)``, inflating
-    each archive member when its turn comes. ``budget`` is the request's inflation budget, for
-    the analyses of the files (``analyse_upload(..., budget=batch.budget)``).
+    ``len()`` is the number of part files and ``part_bytes`` their size; iterating yields
+    ``(filename, bytes)``, inflating each archive member when its turn comes. ``budget`` is
+    the request's inflation budget, for the analyses of the files
+    (``analyse_upload(..., budget=batch.budget)``).
     """
 
     def __init__(self, files: list[tuple[str, bytes]], limits: Limits):
@@ -51,13 +52,14 @@ class UploadBatch:
         self.budget = InflationBudget(limits)
         # (filename, bytes) of plain files, (archive name, ZipFile, ZipInfo) of members.
         self._entries: list[tuple] = []
-        declared = 0
+        declared = plain = 0
         for name, data in files:
             if name.lower().endswith(".zip"):
                 archive, members = _directory(name, data, limits)
                 declared += sum(member.file_size for member in members)
                 self._entries.extend((name, archive, member) for member in members)
             else:
+                plain += len(data)
                 self._entries.append((name, data))
         if not self._entries:
             raise MeshError(errors.EMPTY, "The upload holds no part file.")
@@ -73,6 +75,9 @@ class UploadBatch:
                 f"The archives of this upload would inflate to {declared / 2**20:,.0f} MB, "
                 f"above the {self.budget.total / 2**20:,.0f} MB one request may unpack.",
             )
+        # What the part files weigh, archive members by their declared sizes (inflation holds
+        # them to it): the bytes the request would store, known before anything is inflated.
+        self.part_bytes = plain + declared
 
     def __len__(self) -> int:
         return len(self._entries)
