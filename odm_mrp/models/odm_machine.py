@@ -129,8 +129,8 @@ class OdmMachine(models.Model):
     # ------------------------------------------------------------------ planning constraints
     def _odm_plan_blocker(self, material=None, quote=None):
         """Why the machine cannot take work now, in words ("" when it can); ``material`` is
-        the odm.material the work runs in, ``quote`` the odm.part.quote it was priced on (a
-        part's work, not a build job's), if any.
+        the odm.material the work runs in (default: the quote's), ``quote`` the odm.part.quote
+        it was priced on (a part's work, not a build job's), if any.
 
         The planner and the promise leave a machine with a blocker out of the plan and say why.
         Here: an archived machine, a stop declared in Manufacturing (a maintenance or breakdown
@@ -139,6 +139,7 @@ class OdmMachine(models.Model):
         material) and its nozzle against the one the part was quoted for.
         """
         self.ensure_one()
+        material = material or (quote.material_id if quote else None)
         if not self.active:
             return self.env._("%(machine)s is archived", machine=self.name)
         if self.working_state == "blocked":
