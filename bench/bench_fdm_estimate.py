@@ -35,7 +35,7 @@ from odm_engine.mesh.errors import MeshError
 from odm_engine.mesh.geometry import analyse
 from odm_engine.mesh.loaders import load_part
 from odm_engine.pricing.quote import quote_part
-from odm_engine.slicing import layers, slicer
+from odm_engine.slicing import layers, profile_reader, slicer
 from odm_engine.slicing.precise import write_oriented_stl
 
 REPO = Path(__file__).resolve().parents[1]
@@ -69,7 +69,7 @@ WHY_OFF = {
 
 def profile_digest(printer: str) -> str:
     digest = hashlib.sha256()
-    for path in slicer.profile_files(printer, MATERIAL):
+    for path in profile_reader.profile_files(printer, MATERIAL):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -119,7 +119,7 @@ def measure(set_name: str, path: Path, cache: dict, rows: list, skipped: list) -
     table = analysis.get(layers.ANALYSIS_KEY)
     baseline = {key: value for key, value in analysis.items() if key != layers.ANALYSIS_KEY}
     old = quote_part(baseline, "FDM", MATERIAL, 1)
-    for printer in slicer.available_printers():
+    for printer in profile_reader.available_printers():
         sliced = reference(part, analysis, printer, cache)
         if sliced is None or "error" in sliced:
             reason = "too large" if sliced is None else sliced["error"]

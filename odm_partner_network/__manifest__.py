@@ -21,7 +21,6 @@
             "requests",
             "scipy",
         ],
-        "bin": ["prusa-slicer"],
     },
     "data": [
         "security/odm_partner_network_security.xml",

@@ -14,7 +14,7 @@ from odm_engine.machines.connectors.base import (
     MachineUnreachable,
 )
 from odm_engine.machines.polling import poll
-from odm_engine.slicing import slicer
+from odm_engine.slicing import profile_reader
 
 _logger = logging.getLogger(__name__)
 
@@ -74,11 +74,11 @@ def _first_link_state(kind):
 
 
 def _slicer_printers(_model):
-    return [(code, code) for code in slicer.available_printers()]
+    return [(code, code) for code in profile_reader.available_printers()]
 
 
 def _slicer_materials(_model):
-    return [(code, code) for code in slicer.available_materials()]
+    return [(code, code) for code in profile_reader.available_materials()]
 
 
 class OdmMachine(models.Model):

@@ -7,7 +7,7 @@ from odoo.tools import SQL
 
 from odm_engine.machines import machine_dispatch
 from odm_engine.machines.connectors.base import job_tag
-from odm_engine.slicing import slicer
+from odm_engine.slicing import profile_reader
 
 from .odm_machine import DISPATCH_KINDS
 
@@ -199,7 +199,7 @@ class OdmMachineJobDispatchMixin(models.AbstractModel):
         machine_type = self.env["odm.machine.type"].search(
             [("code", "=", (quote.result or {}).get("machine"))], limit=1
         )
-        return _profile_nozzle_mm(machine_type.slicer_printer or slicer.DEFAULT_PRINTER)
+        return _profile_nozzle_mm(machine_type.slicer_printer or profile_reader.DEFAULT_PRINTER)
 
     @api.model
     def _starts_allowed(self):
@@ -254,5 +254,7 @@ def _urgency(workorders):
 def _profile_nozzle_mm(printer):
     """The nozzle of a shipped printer profile, read from its file once per process rather
     than for every work order at every dispatch."""
-    config = slicer.read_ini(slicer.profile_files(printer, slicer.DEFAULT_MATERIAL)[1])
+    config = profile_reader.read_ini(
+        profile_reader.profile_files(printer, profile_reader.DEFAULT_MATERIAL)[1]
+    )
     return float(config.get("nozzle_diameter", "0.4").split(",")[0])

@@ -2,11 +2,11 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from odm_engine.pricing.params import ConfigError, MachineRate
-from odm_engine.slicing import slicer
+from odm_engine.slicing import profile_reader
 
 
 def _slicer_printers(_model):
-    return [(code, code) for code in slicer.available_printers()]
+    return [(code, code) for code in profile_reader.available_printers()]
 
 
 class OdmMachineType(models.Model):

@@ -19,7 +19,7 @@ import trimesh
 
 from odm_engine.mesh.errors import MeshError
 from odm_engine.pricing.defaults import default_config
-from odm_engine.slicing import slicer
+from odm_engine.slicing import profile_reader, slicer
 from odm_engine.slicing.calibration import Calibration, fit_calibration, fit_calibrations
 
 REPO = Path(__file__).resolve().parents[2]
@@ -153,15 +153,15 @@ def test_parse_gcode_stats_rejects_incomplete_output(data):
 
 
 def test_profile_sets_cover_the_demo_machines_and_materials():
-    assert slicer.available_printers() == ("MK4", "VORON350")
-    assert slicer.available_materials() == ("ASA", "PETG", "PLA")
+    assert profile_reader.available_printers() == ("MK4", "VORON350")
+    assert profile_reader.available_materials() == ("ASA", "PETG", "PLA")
 
 
 @pytest.mark.parametrize(
     ("printer", "envelope"), [("MK4", (250, 210, 220)), ("VORON350", (350, 350, 340))]
 )
 def test_printer_profiles_match_the_machines(printer, envelope):
-    config = slicer.load_profile(printer, "PLA")
+    config = profile_reader.load_profile(printer, "PLA")
     min_x, min_y, max_x, max_y = slicer.bed_bounds(config)
     assert (max_x - min_x, max_y - min_y, float(config["max_print_height"])) == envelope
     assert float(config["nozzle_diameter"]) == 0.4
@@ -177,7 +177,7 @@ def test_printer_profiles_match_the_machines(printer, envelope):
 
 @pytest.mark.parametrize("material", ["PLA", "PETG", "ASA"])
 def test_material_profiles_match_the_pricing_materials(material):
-    config = slicer.load_profile("MK4", material)
+    config = profile_reader.load_profile("MK4", material)
     config_ = default_config()
     priced = config_.material(material, config_.process("FDM"))
     assert float(config["filament_density"]) == pytest.approx(priced.density_g_cm3)
@@ -188,14 +188,14 @@ def test_material_profiles_match_the_pricing_materials(material):
 
 
 def test_profile_files_are_plain_key_value_with_full_line_comments():
-    for path in sorted(slicer.PROFILE_DIR.glob("*.ini")):
-        config = slicer.read_ini(path)  # raises on anything but "key = value"
+    for path in sorted(profile_reader.PROFILE_DIR.glob("*.ini")):
+        config = profile_reader.read_ini(path)  # raises on anything but "key = value"
         assert not any(" #" in value for value in config.values()), path.name
         assert config.get("post_process", "") == "", path.name
 
 
 def test_load_profile_applies_overrides_last_and_blanks_post_process():
-    config = slicer.load_profile(
+    config = profile_reader.load_profile(
         "mk4", "pla", overrides={"fill_density": "40%", "perimeters": 3, "thin_walls": True}
     )
     assert (config["fill_density"], config["perimeters"], config["thin_walls"]) == ("40%", "3", "1")
@@ -216,7 +216,7 @@ def test_load_profile_applies_overrides_last_and_blanks_post_process():
 )
 def test_load_profile_refuses_bad_requests(printer, material, overrides, match):
     with pytest.raises(ValueError, match=match):
-        slicer.load_profile(printer, material, overrides)
+        profile_reader.load_profile(printer, material, overrides)
 
 
 # --- Errors --------------------------------------------------------------------------------------
@@ -261,7 +261,7 @@ def _expected_cube_cm3(side_mm: float) -> float:
 
 def test_cube_time_and_filament_are_physically_consistent(cube_pla):
     result = cube_pla
-    profile = slicer.load_profile("MK4", "PLA")
+    profile = profile_reader.load_profile("MK4", "PLA")
     # 20 mm cube: 8 cm3 if solid. Shells + skins alone are ~2.2 cm3, the whole recipe ~3 cm3;
     # the cube's engraved letters add a little support.
     expected_cm3 = _expected_cube_cm3(20.0)

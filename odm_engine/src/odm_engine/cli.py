@@ -29,6 +29,7 @@ from odm_engine.pricing.defaults import load_config
 from odm_engine.pricing.params import Material, PricingConfig, PricingError, ProcessParams
 from odm_engine.pricing.quote import ProcessComparison, Quote, compare_processes, quote_part
 from odm_engine.service import analyse_upload, json_ready, quote_report, report_head
+from odm_engine.slicing import profile_reader
 
 PROGRAM = "odm-quote"
 SLICER_MODULE = "odm_engine.slicing.slicer"
@@ -209,7 +210,7 @@ def _slicer_for(process: ProcessParams, material: Material) -> ModuleType:
             "which this installation does not include"
         )
     slicer = importlib.import_module(SLICER_MODULE)
-    profiles = slicer.available_materials()
+    profiles = profile_reader.available_materials()
     if material.code.upper() not in profiles:
         raise UsageError(
             f"--precise has no slicer profile for {material.code} (profiles: {', '.join(profiles)})"

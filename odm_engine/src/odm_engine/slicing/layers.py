@@ -45,7 +45,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from odm_engine.slicing import slicer
+from odm_engine.slicing import profile_reader
 
 ANALYSIS_KEY = "fdm_layers"
 TABLE_VERSION = 1
@@ -534,7 +534,7 @@ class FdmProfile:
 def _shipped_profile(printer: str, material: str, overrides: tuple) -> FdmProfile:
     """A shipped profile set with overrides, read once per process (the files ship with the
     engine)."""
-    config = slicer.load_profile(printer, material, dict(overrides))
+    config = profile_reader.load_profile(printer, material, dict(overrides))
     return FdmProfile.from_config(config, f"{printer}/{material}")
 
 

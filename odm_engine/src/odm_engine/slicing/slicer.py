@@ -4,7 +4,8 @@ The instant FDM estimate (``processes/fdm.py``) prices a part in milliseconds fr
 slicing it takes seconds to minutes but gives the print time and filament the printer will
 really use. ``slice_part`` runs ``prusa-slicer --export-gcode`` on a mesh in millimetres with one
 of our profile sets (``odm_engine/slicing/profiles``: a shared print profile, one file per
-printer, one per material) and parses the statistics PrusaSlicer writes at the end of the G-code.
+printer, one per material, read by ``profile_reader``) and parses the statistics PrusaSlicer
+writes at the end of the G-code.
 The result's ``measured()`` is what ``Job.measured`` of the FDM model takes.
 
 The slicer is an untrusted-input parser like the CAD kernel: it runs in a temporary directory
@@ -32,18 +33,13 @@ from pathlib import Path
 from typing import Any
 
 from odm_engine.mesh.errors import MeshError
+from odm_engine.slicing import profile_reader
 
-PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
-PRINT_PROFILE = "print_standard.ini"
 SLICER_EXECUTABLE = "prusa-slicer"
-DEFAULT_PRINTER = "MK4"
-DEFAULT_MATERIAL = "PLA"
 DEFAULT_TIMEOUT_S = 300.0
 # Address-space cap of the slicer process. PrusaSlicer 2.5 needs ~0.4 GB of RSS and under 1 GB
 # of address space for a 300 mm, 84k-triangle part; 4 GB leaves room for big meshes on a worker.
 DEFAULT_MEMORY_BYTES = 4 * 2**30
-# Keys an override may never set: post_process runs arbitrary programs after export.
-FORBIDDEN_OVERRIDES = frozenset({"post_process"})
 
 # Error codes, in the spirit of errors.CODES (which belongs to the mesh readers).
 SLICER_UNAVAILABLE = "slicer_unavailable"
@@ -65,8 +61,6 @@ SLICER_CODES = frozenset(
     }
 )
 
-_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _LOG_PREFIX_RE = re.compile(r"^\[\d{4}-\d\d-\d\d [^\]]*\] \[0x[0-9a-f]+\] \[(\w+)\]\s*")
 _DURATION_RE = re.compile(r"(\d+)\s*([dhms])")
 _DURATION_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -139,93 +133,7 @@ class SlicerMemoryError(SlicerError):
     default_code = SLICER_OUT_OF_MEMORY
 
 
-# --- Profiles ---------------------------------------------------------------------------------
-
-
-def available_printers(profile_dir: Path = PROFILE_DIR) -> tuple[str, ...]:
-    """Printer codes that have a ``printer_<CODE>.ini``."""
-    return tuple(sorted(p.stem[len("printer_") :] for p in profile_dir.glob("printer_*.ini")))
-
-
-def available_materials(profile_dir: Path = PROFILE_DIR) -> tuple[str, ...]:
-    """Material codes that have a ``material_<CODE>.ini``."""
-    return tuple(sorted(p.stem[len("material_") :] for p in profile_dir.glob("material_*.ini")))
-
-
-def profile_files(
-    printer: str, material: str, profile_dir: Path = PROFILE_DIR
-) -> tuple[Path, Path, Path]:
-    """The print, printer and material files of the profile set (printer, material)."""
-    files = []
-    for kind, code, known in (
-        ("printer", printer, available_printers),
-        ("material", material, available_materials),
-    ):
-        if not isinstance(code, str) or not _CODE_RE.match(code):
-            raise ValueError(f"invalid {kind} code {code!r}")
-        path = profile_dir / f"{kind}_{code.upper()}.ini"
-        if not path.is_file():
-            raise ValueError(
-                f"no slicer profile for {kind} {code!r}; known: {', '.join(known(profile_dir))}"
-            )
-        files.append(path)
-    return (profile_dir / PRINT_PROFILE, files[0], files[1])
-
-
-def read_ini(path: Path) -> dict[str, str]:
-    """A PrusaSlicer config file as a dict; full-line ``#`` or ``;`` comments are skipped."""
-    config: dict[str, str] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith(("#", ";")):
-            continue
-        key, sep, value = stripped.partition("=")
-        key = key.strip()
-        if not sep or not _KEY_RE.match(key):
-            raise ValueError(f"{path.name}:{number}: expected 'key = value', got {line!r}")
-        config[key] = value.strip()
-    return config
-
-
-def _override_value(key: str, value: Any) -> str:
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int | float):
-        if not math.isfinite(value):
-            raise ValueError(f"override {key!r} must be finite, got {value!r}")
-        return repr(value) if isinstance(value, float) else str(value)
-    if isinstance(value, list | tuple):
-        return ",".join(_override_value(key, item) for item in value)
-    if isinstance(value, str):
-        if any(char in value for char in "\r\n\x00"):
-            raise ValueError(f"override {key!r} must be one line (write \\n for a line break)")
-        return value.strip()
-    raise ValueError(f"override {key!r} has an unsupported type {type(value).__name__}")
-
-
-def load_profile(
-    printer: str = DEFAULT_PRINTER,
-    material: str = DEFAULT_MATERIAL,
-    overrides: Mapping[str, Any] | None = None,
-    profile_dir: Path = PROFILE_DIR,
-) -> dict[str, str]:
-    """The merged PrusaSlicer configuration: print, then printer, then material, then overrides.
-
-    Override keys are PrusaSlicer option names (``fill_density``, ``perimeters``, ...), values
-    are text, numbers, booleans or lists (joined with commas, as PrusaSlicer writes vectors).
-    """
-    config: dict[str, str] = {}
-    for path in profile_files(printer, material, profile_dir):
-        config.update(read_ini(path))
-    for key, value in (overrides or {}).items():
-        if not isinstance(key, str) or not _KEY_RE.match(key):
-            raise ValueError(f"invalid slicer option name {key!r}")
-        if key in FORBIDDEN_OVERRIDES:
-            raise ValueError(f"slicer option {key!r} cannot be overridden")
-        config[key] = _override_value(key, value)
-    # A 3MF can carry its own post_process, which PrusaSlicer would run: always blank it here.
-    config["post_process"] = ""
-    return config
+# --- Build volume -----------------------------------------------------------------------------
 
 
 def bed_bounds(config: Mapping[str, str]) -> tuple[float, float, float, float]:
@@ -358,8 +266,8 @@ class SliceResult:
 
 def slice_part(
     mesh_path: str | os.PathLike,
-    printer: str = DEFAULT_PRINTER,
-    material: str = DEFAULT_MATERIAL,
+    printer: str = profile_reader.DEFAULT_PRINTER,
+    material: str = profile_reader.DEFAULT_MATERIAL,
     *,
     overrides: Mapping[str, Any] | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
@@ -376,8 +284,8 @@ def slice_part(
     about Z only if that is what makes it fit, centred on the bed and dropped onto it. ``scale``
     multiplies coordinates (e.g. 25.4 for a file known to be in inches). ``timeout_s`` bounds
     the whole call; ``memory_bytes`` the slicer's address space (None: no limit). ``overrides``
-    are PrusaSlicer options applied over the profile set (see ``load_profile``); unknown
-    options raise ValueError instead of being silently ignored as PrusaSlicer would.
+    are PrusaSlicer options applied over the profile set (see ``profile_reader.load_profile``);
+    unknown options raise ValueError instead of being silently ignored as PrusaSlicer would.
     ``executable`` replaces ``prusa-slicer`` (name or path); ``tmp_dir`` is where the temporary
     working directory is made (default: the system's); ``gcode_out``, when given, is where the
     G-code is kept (odm_machine_link sends it to the printer). ``keep_layout``: a file of several
@@ -396,7 +304,7 @@ def slice_part(
         raise ValueError(f"scale must be a positive number, got {scale!r}")
     if timeout_s <= 0:
         raise ValueError(f"timeout_s must be positive, got {timeout_s!r}")
-    config = load_profile(printer, material, overrides)
+    config = profile_reader.load_profile(printer, material, overrides)
     binary = shutil.which(executable or SLICER_EXECUTABLE)
     if binary is None:
         raise SlicerUnavailableError(
@@ -490,7 +398,7 @@ def _slicer_defaults(base: list[str], **limits: Any) -> dict[str, str]:
         target = limits["workdir"] / "defaults.ini"
         _run("defaults", [*base, "--save", str(target)], **limits)
         try:
-            _DEFAULTS[key] = read_ini(target)
+            _DEFAULTS[key] = profile_reader.read_ini(target)
         except (OSError, ValueError) as exc:
             raise SlicerError(
                 "The slicer's configuration could not be read; please use the instant estimate.",

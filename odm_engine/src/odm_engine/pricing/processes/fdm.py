@@ -20,17 +20,17 @@ from odm_engine.pricing.costing import (
 )
 from odm_engine.pricing.params import FdmParams
 from odm_engine.pricing.processes.plate import plate_setup_item, support_removal_item
-from odm_engine.slicing import layers, slicer
+from odm_engine.slicing import layers, profile_reader
 
 
 def slicer_profile(job: Job) -> tuple[str, str]:
     """(printer, material) codes of the PrusaSlicer profiles that price this job."""
     printer = job.machine.code.upper()
-    if printer not in slicer.available_printers():
-        printer = slicer.DEFAULT_PRINTER
+    if printer not in profile_reader.available_printers():
+        printer = profile_reader.DEFAULT_PRINTER
     material = job.material.code.upper()
-    if material not in slicer.available_materials():
-        material = slicer.DEFAULT_MATERIAL
+    if material not in profile_reader.available_materials():
+        material = profile_reader.DEFAULT_MATERIAL
     return printer, material
 
 
