@@ -5,14 +5,20 @@ virtualenv that holds only Odoo 18.0, from a copy of the repository's files, so 
 checkout is on ``sys.path``. Then a fresh database installs the four addons with no WARNING or
 ERROR line, and a smoke run in ``odoo shell`` quotes a corpus part and confirms the order into
 a manufacturing order. ``./odm test`` runs it; it takes a few minutes per way.
+
+Odoo's own requirements are installed once per session, into a template virtualenv each way gets
+a copy of, and both ways run concurrently with the upgrade test (``background_job``,
+tests/conftest.py).
 """
 
+import functools
 import os
 import re
 import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 import uuid
 from pathlib import Path
 
@@ -24,6 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".odm"
 SECTION = "## Installing the addons into an existing Odoo 18.0"
 CORPUS_PART = ROOT.parent / "shared" / "corpus" / "meshes" / "angle_block.STL"
+# Both ways copy the one template virtualenv; the first to need it builds it.
+_TEMPLATE_LOCK = threading.Lock()
 
 SMOKE = textwrap.dedent(
     """
@@ -60,31 +68,37 @@ def _readme_blocks():
     return blocks
 
 
-def _odoo_config_values(path):
-    values = {}
-    for line in Path(path).read_text().splitlines():
-        key, sep, value = line.partition(" = ")
-        if sep:
-            values[key.strip()] = value.strip()
-    return values
-
-
-@pytest.fixture(scope="module")
-def main_config(request):
-    path = request.config.getoption("--odoo-config", default=None)
-    if not path:
-        pytest.fail("run through ./odm test, or pass --odoo-config")
-    return _odoo_config_values(path)
-
-
 def _odoo_source(config):
     first = config["addons_path"].split(",")[0]  # <src>/odoo/addons
     return Path(first).parent.parent
 
 
 def _fresh_odoo_venv(where, config):
-    """A virtualenv holding Odoo 18.0 as ./odm builds it, and nothing of this repository."""
+    """A virtualenv holding Odoo 18.0 as ./odm builds it, and nothing of this repository.
+
+    Installing Odoo's requirements takes most of a minute, so it is done once per session, into
+    a template beside ``where`` (in the session's temporary directory), and each way gets a copy
+    whose scripts are pointed at the copy.
+    """
+    template = where.parent / "odoo-only-venv"
+    with _TEMPLATE_LOCK:
+        if not template.is_dir():
+            try:
+                _install_odoo_venv(template, config)
+            except BaseException:
+                shutil.rmtree(template, ignore_errors=True)
+                raise
     venv = where / "venv"
+    shutil.copytree(template, venv, symlinks=True)
+    old, new = str(template).encode(), str(venv).encode()
+    for path in [*(venv / "bin").iterdir(), venv / "pyvenv.cfg"]:
+        if path.is_file() and not path.is_symlink() and old in (data := path.read_bytes()):
+            path.write_bytes(data.replace(old, new))
+    return venv
+
+
+def _install_odoo_venv(venv, config):
+    """A new virtualenv with Odoo 18.0 installed as ./odm installs it."""
     subprocess.run([sys._base_executable, "-m", "venv", str(venv)], check=True)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "--quiet", "--disable-pip-version-check"]
     env = dict(os.environ, PIP_BUILD_CONSTRAINT=str(STATE / "build-constraints.txt"))
@@ -105,7 +119,6 @@ def _fresh_odoo_venv(where, config):
         ],
         check=True,
     )
-    return venv
 
 
 def _copy_of_repository(where):
@@ -130,7 +143,9 @@ def _copy_of_repository(where):
     return clone
 
 
-def _run_way(tmp_path, config, block, extra_addons):
+def _run_way(tmp_path, config, *, way, extra_addons):
+    """Runs the README's block number ``way`` and checks the database it installed."""
+    block = _readme_blocks()[way]
     venv = _fresh_odoo_venv(tmp_path, config)
     clone = _copy_of_repository(tmp_path)
     your_addons = tmp_path / "your-addons"
@@ -157,6 +172,9 @@ def _run_way(tmp_path, config, block, extra_addons):
         PATH=f"{venv / 'bin'}:{os.environ['PATH']}",
         VIRTUAL_ENV=str(venv),
         PIP_BUILD_CONSTRAINT=str(STATE / "build-constraints.txt"),
+        # pip's bytecode compilation of every installed file (scipy, ortools...) took about
+        # 40 s a way; Python compiles what Odoo imports anyway.
+        PIP_COMPILE="no",
         ODOO_CONF=str(odoo_conf),
         DB=database,
         YOUR_ADDONS=str(your_addons),
@@ -240,9 +258,11 @@ def _write_box_stl(path):
     path.write_text("solid block\n" + "".join(facets) + "endsolid block\n")
 
 
-def test_addon_folders_on_addons_path(tmp_path, main_config):
-    _run_way(tmp_path, main_config, _readme_blocks()[0], extra_addons=True)
+@pytest.mark.background_job.with_args(functools.partial(_run_way, way=0, extra_addons=True))
+def test_addon_folders_on_addons_path(background_job):
+    background_job.result()
 
 
-def test_built_wheels(tmp_path, main_config):
-    _run_way(tmp_path, main_config, _readme_blocks()[1], extra_addons=False)
+@pytest.mark.background_job.with_args(functools.partial(_run_way, way=1, extra_addons=False))
+def test_built_wheels(background_job):
+    background_job.result()

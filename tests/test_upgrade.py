@@ -4,6 +4,7 @@ The previous release's four addons (taken from git at ``PREVIOUS_RELEASE``) inst
 database with their demo data; one cost-model parameter is deleted, as an older engine would
 have lacked it; then this checkout's addons update it. The update must log no ERROR, reach the
 new versions, and its migration must restore the parameter so the database keeps quoting.
+It runs concurrently with the install-path tests (``background_job``, tests/conftest.py).
 """
 
 import os
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_install import ADDONS, LOG_LINE
-from tests.test_install_paths import _odoo_config_values, _odoo_source
+from tests.test_install_paths import _odoo_source
 
 ROOT = Path(__file__).resolve().parent.parent
 # The last release before the engines became the odm_engine distribution (addons 18.0.1.x).
@@ -28,14 +29,6 @@ fdm = env.ref("odm_quote.process_fdm")
 params = fdm.engine_params()
 print("UPGRADE OK", sorted(versions.items()), params.support_interface_layers)
 """
-
-
-@pytest.fixture(scope="module")
-def main_config(request):
-    path = request.config.getoption("--odoo-config", default=None)
-    if not path:
-        pytest.fail("run through ./odm test, or pass --odoo-config")
-    return _odoo_config_values(path)
 
 
 def _previous_release(where):
@@ -75,7 +68,8 @@ def _problems(log, levels):
     ]
 
 
-def test_upgrade_from_previous_release(tmp_path, main_config):
+def _upgrade_from_previous_release(tmp_path, main_config):
+    """Installs the previous release into a new database, upgrades it and checks the result."""
     old = _previous_release(tmp_path / "old")
     data = tmp_path / "data"
     database = f"odm_upgrade_{uuid.uuid4().hex[:8]}"
@@ -166,3 +160,8 @@ def test_upgrade_from_previous_release(tmp_path, main_config):
             capture_output=True,
             cwd=tmp_path,
         )
+
+
+@pytest.mark.background_job.with_args(_upgrade_from_previous_release)
+def test_upgrade_from_previous_release(background_job):
+    background_job.result()
