@@ -29,15 +29,28 @@ class MrpWorkorder(models.Model):
     )
 
     def _odm_copies_left(self):
-        """Parts of this work order still to make: its quantity less the good parts its done
-        machine jobs made."""
+        """Parts of this work order still to make: its quantity less the good parts made by
+        the done machine jobs it was on (its own runs and build-job plates)."""
         self.ensure_one()
-        made = sum(
-            self.env["odm.machine.job"]
-            .search([("subject", "=", f"wo{self.id}"), ("state", "=", "done")])
-            .mapped("good_copies")
-        )
+        made = sum(run._good_parts_of(self) for run in self._odm_done_runs())
         return max(math.ceil(self.qty_production) - made, 0)
+
+    def _odm_good_material_g(self):
+        """Material this work order's good parts took so far: each done run's material times
+        this work order's share of it and the good part of its parts on that run."""
+        self.ensure_one()
+        return sum(
+            run.material_used_g
+            * run._share_of(self)
+            * run._good_parts_of(self)
+            / run._parts_on_plate()[self.id]
+            for run in self._odm_done_runs()
+        )
+
+    def _odm_done_runs(self):
+        return self.env["odm.machine.job"].search(
+            [("workorder_ids", "in", self.ids), ("state", "=", "done")]
+        )
 
     def _odm_set_dispatch_blocker(self, reasons):
         """Stores (code, sentence) reasons as one line on the work orders (written only where

@@ -84,6 +84,12 @@ class OdmMachineJob(models.Model):
     good_copies = fields.Integer(
         "Good parts", readonly=True, help="Parts that came out good, as the operator counted."
     )
+    good_by_workorder = fields.Json(
+        "Good parts per work order",
+        readonly=True,
+        help="{work order id: good parts} as the operator counted them: what each work order "
+        "of the plate really got from this run.",
+    )
     layout = fields.Json(
         readonly=True,
         help="Where the copies of one work order's part stand on the plate (nested when the "

@@ -1,3 +1,4 @@
+from collections import Counter
 from datetime import timedelta
 
 from odoo import fields, models
@@ -17,19 +18,29 @@ class OdmMachineJobOutcomeMixin(models.AbstractModel):
 
     # ------------------------------------------------------------------ outcomes
     def _complete(self, good_copies=None):
-        """Done: the good parts are booked with the run's time and material; copies that came
-        out bad (``good_copies`` below ``copies``) are scrapped and made on a later run."""
+        """Done: the good parts are booked with the run's time and material; the bad ones
+        are scrapped and made on a later run. ``good_copies`` counts the good parts: a number
+        for a single work order's run, {work order id: number} for a build job's plate (each
+        order's parts are told apart), None when all are good."""
         for job in self:
-            good = job.copies if good_copies is None else good_copies
+            on_plate = job._parts_on_plate()
+            if good_copies is None:
+                good_by = dict(on_plate)
+            elif isinstance(good_copies, dict):
+                good_by = {wo_id: good_copies.get(wo_id, 0) for wo_id in on_plate}
+            else:
+                good_by = {job.workorder_ids.ensure_one().id: good_copies}
+            good = sum(good_by.values())
             job.write(
                 {
                     "state": JobState.DONE.value,
                     "good_copies": good,
+                    "good_by_workorder": {str(wo_id): n for wo_id, n in good_by.items()},
                     "finished_at": job.finished_at or fields.Datetime.now(),
                 }
             )
             if good < job.copies:
-                job._scrap(job.copies - good)
+                job._scrap({wo_id: on_plate[wo_id] - good_by[wo_id] for wo_id in on_plate})
                 job.message_post(
                     body=job.env._(
                         "%(good)s of %(copies)s parts good; the others are scrapped and made "
@@ -56,7 +67,7 @@ class OdmMachineJobOutcomeMixin(models.AbstractModel):
                 }
             )
             if made_anything:
-                job._scrap(job.copies)
+                job._scrap(job._parts_on_plate())
             job._requeue()
             job.message_post(body=job.env._("Failed: %(reason)s", reason=reason))
             hours = job.started_at and (job.finished_at - job.started_at).total_seconds() / 3600
@@ -78,17 +89,45 @@ class OdmMachineJobOutcomeMixin(models.AbstractModel):
         started.write({"state": "ready"})
         workorders.odm_machine_job_id = False
 
-    def _scrap(self, copies):
-        """Scraps the parts this job made bad: ``copies`` of a single work order's part, or
-        every work order's whole quantity for a build job's plate."""
+    def _parts_on_plate(self):
+        """{work order id: its parts on this job's plate}: the run's copies for a single work
+        order, each member's placements for a build job."""
+        self.ensure_one()
+        if not self.build_job_id:
+            return {self.workorder_ids.id: self.copies}
+        placed = Counter(p["workorder_id"] for p in self.build_job_id.layout["placements"])
+        return {workorder.id: placed[workorder.id] for workorder in self.workorder_ids}
+
+    def _good_parts_of(self, workorder):
+        """The good parts this done job made of ``workorder``'s part."""
+        self.ensure_one()
+        if self.good_by_workorder:
+            return self.good_by_workorder.get(str(workorder.id), 0)
+        return 0 if self.build_job_id else self.good_copies
+
+    def _share_of(self, workorder):
+        """``workorder``'s share of this run's time and material: by expected duration among
+        the run's work orders (all of it for a single work order's run)."""
+        self.ensure_one()
+        members = self.workorder_ids.filtered(lambda wo: wo.state != "cancel")
+        expected = sum(members.mapped("duration_expected"))
+        if not expected:
+            return 1.0 / len(members)
+        return workorder.duration_expected / expected
+
+    def _scrap(self, bad_by_workorder):
+        """Scraps the parts this job made bad: {work order id: bad parts}, each on its own
+        order."""
         scraps = self.env["stock.scrap"]
-        for workorder in self.workorder_ids.filtered(lambda wo: wo.odm_machine_job_id == self):
+        for workorder in self.workorder_ids.filtered(
+            lambda wo: wo.odm_machine_job_id == self and bad_by_workorder.get(wo.id)
+        ):
             production = workorder.production_id
             scraps |= self.env["stock.scrap"].create(
                 {
                     "product_id": production.product_id.id,
                     "product_uom_id": production.product_uom_id.id,
-                    "scrap_qty": production.product_qty if self.build_job_id else copies,
+                    "scrap_qty": bad_by_workorder[workorder.id],
                     "production_id": production.id,
                     "workorder_id": workorder.id,
                     "company_id": production.company_id.id,
@@ -100,41 +139,42 @@ class OdmMachineJobOutcomeMixin(models.AbstractModel):
 
     def _record_actuals(self):
         """Each work order gets its share of the machine time (as a time log) and of the
-        material (as consumed on its raw moves), shared by expected duration, for the good
-        parts only: a run's time and material divided by the parts it made (good and bad),
-        times the good ones. A work order with parts still to make goes back to dispatch for
-        another run; otherwise it finishes."""
+        material (as consumed on its raw moves), shared by expected duration, for its good
+        parts only: its share divided by its parts on the plate (good and bad), times its good
+        ones. A work order whose parts are all made finishes; one with parts still to make goes
+        back to dispatch for another run, out of its build job (the missing copies are made as
+        its own runs, not with the plate's other orders)."""
         workorders = self.workorder_ids.filtered(lambda wo: wo.state not in ("done", "cancel"))
-        expected = sum(workorders.mapped("duration_expected")) or len(workorders)
         start = self.started_at or self.finished_at
-        good_share = self.good_copies / self.copies
-        last_run = self.build_job_id or not workorders or not workorders._odm_copies_left()
-        if last_run:
-            workorders.filtered(lambda wo: wo.state == "ready").button_start()
-            workorders.button_finish()
-        else:
-            workorders.end_all()
+        on_plate = self._parts_on_plate()
+        made = workorders.filtered(lambda wo: not wo._odm_copies_left())
+        made.filtered(lambda wo: wo.state == "ready").button_start()
+        made.button_finish()
+        again = workorders - made
+        again.end_all()
         for workorder in workorders:
-            share = (workorder.duration_expected or 1.0) / expected if expected else 1.0
-            minutes = self.duration_min * share * good_share
+            good_share = self._good_parts_of(workorder) / on_plate[workorder.id]
+            minutes = self.duration_min * self._share_of(workorder) * good_share
             workorder.time_ids.filtered(lambda log, start=start: log.date_start >= start).unlink()
             self.env["mrp.workcenter.productivity"].create(
                 workorder._prepare_timeline_vals(minutes, start, start + timedelta(minutes=minutes))
             )
-            grams = self._good_material_g(share)
+            grams = workorder._odm_good_material_g()
             if grams:
                 workorder.production_id._odm_consume_material(grams)
-        if not last_run:
-            workorders.filtered(lambda wo: wo.state == "progress").write({"state": "ready"})
+        again.filtered(lambda wo: wo.state == "progress").write({"state": "ready"})
+        leaving = again.filtered("odm_build_job_id")
+        for workorder in leaving:
+            workorder.production_id.message_post(
+                body=self.env._(
+                    "%(left)s parts left after %(job)s: made on their own runs, out of %(build)s.",
+                    left=workorder._odm_copies_left(),
+                    job=self.name,
+                    build=workorder.odm_build_job_id.display_name,
+                )
+            )
+        leaving.odm_build_job_id = False
         workorders.odm_machine_job_id = False
-
-    def _good_material_g(self, share):
-        """Material the work order's good parts took so far: this run's share for a build
-        job; for a work order made in runs, every done run's material times its good part."""
-        if self.build_job_id:
-            return self.material_used_g * share
-        runs = self.search([("subject", "=", self.subject), ("state", "=", JobState.DONE.value)])
-        return sum(run.material_used_g * run.good_copies / run.copies for run in runs)
 
     # ------------------------------------------------------------------ operators
     def _answered(self, answer):
@@ -180,17 +220,11 @@ class OdmMachineJobOutcomeMixin(models.AbstractModel):
         return True
 
     def action_bed_clear_partial(self):
-        """Operator: some parts are good; a dialog asks how many."""
+        """Operator: some parts are good; a dialog asks how many (per order on a build job's
+        plate)."""
         job = self._answered(Answer.BED_CLEAR)[:1]
         if not job:
             return True
-        if job.build_job_id:
-            raise UserError(
-                self.env._(
-                    "A build job's plate holds several orders' parts: clear it as all good or "
-                    "all bad."
-                )
-            )
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Bed clear: how many parts are good?"),

@@ -9,3 +9,4 @@ from . import test_machine_quantities
 from . import test_plan_dispatch
 from . import test_order_to_machine_tour
 from . import test_machine_link_security
+from . import test_build_job_outcomes

@@ -1,1 +1,2 @@
 from . import odm_machine_job_outcome
+from . import odm_machine_job_outcome_line

@@ -197,10 +197,13 @@ class OdmBuildJob(models.Model):
 
     @api.model
     def _groupable_workorders(self):
-        """Unstarted machine steps of confirmed quoted parts' orders."""
+        """Unstarted machine steps of confirmed quoted parts' orders that never ran: a step
+        with time logged made some of its copies already (a run, a plate with bad parts), and
+        packing it again would make its whole quantity; what it lacks runs on its own."""
         return self.env["mrp.workorder"].search(
             [
                 ("state", "in", UNSTARTED_WORKORDER_STATES),
+                ("time_ids", "=", False),
                 ("production_id.state", "in", ("confirmed", "progress")),
                 ("production_id.bom_id.odm_quote_id", "!=", False),
                 ("operation_id.odm_duration_mode", "=", "machine"),
