@@ -217,9 +217,10 @@ class OdmFederationApi(models.AbstractModel):
                 }
             )
         )
+        budget = self.env["odm.part"]._request_budget()
         try:
             for line, options in zip(lines, line_options, strict=True):
-                part = self._odm_part_from_file(peer, required_field(line, "part", dict))
+                part = self._odm_part_from_file(peer, required_field(line, "part", dict), budget)
                 order._odm_add_part_lines(
                     part.sudo(),
                     options.process,
@@ -306,9 +307,9 @@ class OdmFederationApi(models.AbstractModel):
         return self.env["odm.request.options"].resolve(values, company=self.env.company)
 
     @api.model
-    def _odm_part_from_file(self, peer, part_data):
+    def _odm_part_from_file(self, peer, part_data, budget=None):
         """The client's part made of the file sent (analysed here, kept in its parts library),
-        read as the partner."""
+        read as the partner; ``budget``: the request's, when it sends several files."""
         filename = required_field(part_data, "filename", str)
         unit = part_data.get("unit") or "auto"
         if unit not in ("auto", "mm", "inch"):
@@ -321,7 +322,11 @@ class OdmFederationApi(models.AbstractModel):
         parts = self.env["odm.part"].sudo()
         try:
             part = parts.from_upload(
-                data, filename, unit=unit, partner=peer.partner_id.commercial_partner_id
+                data,
+                filename,
+                unit=unit,
+                partner=peer.partner_id.commercial_partner_id,
+                budget=budget,
             )
         except UserError as error:
             raise FederationError(422, "refused", error.args[0]) from error

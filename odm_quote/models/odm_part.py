@@ -8,14 +8,17 @@ from odoo.exceptions import UserError
 
 from odm_engine.mesh.batch import UploadBatch
 from odm_engine.mesh.errors import MeshError
+from odm_engine.mesh.limits import RequestBudget
 from odm_engine.pricing.quote import compare_processes
 from odm_engine.service import ENGINE_VERSION, analyse_upload
 
 UNITS = [("mm", "Millimetres"), ("inch", "Inches")]
 # Bounds of the child process each analysis runs in (Settings > ODM quoting).
 ANALYSIS_TIMEOUT_PARAM = "odm_quote.analysis_timeout_s"
+REQUEST_ANALYSIS_TIMEOUT_PARAM = "odm_quote.request_analysis_timeout_s"
 ANALYSIS_MEMORY_PARAM = "odm_quote.analysis_memory_mb"
 DEFAULT_ANALYSIS_TIMEOUT_S = 60
+DEFAULT_REQUEST_ANALYSIS_TIMEOUT_S = 180
 DEFAULT_ANALYSIS_MEMORY_MB = 4096
 
 
@@ -125,7 +128,7 @@ class OdmPart(models.Model):
         """The part for this file and customer, analysed now unless it already exists.
 
         Refused files raise UserError with the engine's one-sentence reason; nothing is stored.
-        ``budget`` is the request's inflation budget when the file is one of several.
+        ``budget`` is the request's budget (bytes, seconds) when the file is one of several.
         """
         digest = hashlib.sha256(data).hexdigest()
         partner = partner or self.env["res.partner"]
@@ -222,11 +225,21 @@ class OdmPart(models.Model):
         parameters = self.env["ir.config_parameter"].sudo()
         seconds = int(parameters.get_param(ANALYSIS_TIMEOUT_PARAM, DEFAULT_ANALYSIS_TIMEOUT_S))
         memory_mb = int(parameters.get_param(ANALYSIS_MEMORY_PARAM, DEFAULT_ANALYSIS_MEMORY_MB))
+        request_seconds = int(
+            parameters.get_param(REQUEST_ANALYSIS_TIMEOUT_PARAM, DEFAULT_REQUEST_ANALYSIS_TIMEOUT_S)
+        )
         return dataclasses.replace(
             self.env["odm.pricing"].engine_limits(),
             analysis_timeout_s=max(seconds, 1),
+            request_analysis_timeout_s=max(request_seconds, 1),
             analysis_memory_bytes=max(memory_mb, 256) * 2**20,
         )
+
+    @api.model
+    def _request_budget(self):
+        """One budget (bytes to inflate, seconds of analysis) for the files of one request
+        that come one by one (a federation order's lines) rather than as one upload."""
+        return RequestBudget(self._analysis_limits())
 
     @api.model
     def _refusal(self, reasons):

@@ -43,6 +43,13 @@ class ResConfigSettings(models.TransientModel):
         default=60,
         help="Longest time one file's analysis may take; a file that needs longer is refused.",
     )
+    odm_request_analysis_timeout_s = fields.Integer(
+        "Analysis time per request (s)",
+        config_parameter="odm_quote.request_analysis_timeout_s",
+        default=180,
+        help="Longest time all the files of one upload may take together; the files left when "
+        "it is spent are refused, so a request of many slow files cannot hold a worker.",
+    )
     odm_analysis_memory_mb = fields.Integer(
         "Analysis memory limit (MB)",
         config_parameter="odm_quote.analysis_memory_mb",

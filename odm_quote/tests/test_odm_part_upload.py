@@ -191,3 +191,14 @@ class TestProcessComparison(PartCase):
         self.assertIn("10000", html)
         # Injection moulding needs a mould: it can only win at large quantities.
         self.assertRegex(html, r"From \d{3,} parts on, <strong>Injection moulding")
+
+    def test_one_request_has_one_analysis_time_budget(self):
+        """The files of one request share the seconds set in Settings: a federation order's
+        lines, analysed one by one, draw on one budget."""
+        self.env["ir.config_parameter"].sudo().set_param(
+            "odm_quote.request_analysis_timeout_s", "7"
+        )
+        budget = self.env["odm.part"]._request_budget()
+        self.assertEqual(budget.seconds, 7)
+        limits = self.env["odm.part"]._analysis_limits()
+        self.assertLessEqual(budget.limits_for_next(limits).analysis_timeout_s, 7)

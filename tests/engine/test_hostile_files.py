@@ -13,7 +13,7 @@ from odm_engine.mesh import errors
 from odm_engine.mesh.batch import UploadBatch
 from odm_engine.mesh.errors import MeshError
 from odm_engine.mesh.geometry import analyse
-from odm_engine.mesh.limits import InflationBudget, Limits
+from odm_engine.mesh.limits import Limits, RequestBudget
 from odm_engine.mesh.loaders import load_part
 from odm_engine.service import analyse_upload
 from tests.engine import hostile
@@ -394,12 +394,30 @@ def test_a_3mf_is_charged_to_the_request_budget(meshgen):
     data = meshgen.model_3mf({"1": (vertices, faces)}, [("1", None)])
     part = load_part(data, "a.3mf")
     assert part.inflated_bytes > 1000
-    budget = InflationBudget(Limits(max_uncompressed_bytes=part.inflated_bytes + 10))
+    budget = RequestBudget(Limits(max_uncompressed_bytes=part.inflated_bytes + 10))
     analyse_upload(data, "a.3mf", budget=budget, thumbnail_size=None)
     assert budget.remaining == 10
     with pytest.raises(MeshError) as caught:
         analyse_upload(data, "a.3mf", budget=budget, thumbnail_size=None)
     assert caught.value.code == errors.ZIP_BOMB
+
+
+def test_files_of_one_request_share_its_seconds(meshgen):
+    """Each analysis gets at most what the request has left: ten slow files cost as much as
+    one, and the ones left when the seconds are spent are refused in one sentence."""
+    now = [0.0]
+    limits = Limits(analysis_timeout_s=60.0, request_analysis_timeout_s=90.0)
+    budget = RequestBudget(limits, clock=lambda: now[0])
+    assert budget.limits_for_next(limits).analysis_timeout_s == 60.0
+    now[0] = 50.0
+    assert budget.limits_for_next(limits).analysis_timeout_s == pytest.approx(40.0)
+    data = meshgen.stl(_cube(meshgen))
+    analyse_upload(data, "a.stl", limits=limits, budget=budget, thumbnail_size=None)
+    now[0] = 90.0
+    with pytest.raises(MeshError) as caught:
+        analyse_upload(data, "b.stl", limits=limits, budget=budget, thumbnail_size=None)
+    assert caught.value.code == errors.TIME_LIMIT
+    assert "90 s of analysis one request may use" in caught.value.message
 
 
 # --- Findings of the fuzzer, kept as regressions ----------------------------------------------

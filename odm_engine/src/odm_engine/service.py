@@ -2,7 +2,7 @@
 
 The Odoo models, the portal, the JSON API and the ``odm-quote`` command all go through
 ``analyse_upload`` so that every channel measures a part the same way, in a bounded child
-process (:mod:`odm_engine.mesh.sandbox`) under the request's inflation budget.
+process (:mod:`odm_engine.mesh.sandbox`) under the request's budget (bytes, seconds).
 """
 
 import math
@@ -12,7 +12,7 @@ from typing import Any
 
 from odm_engine.mesh import sandbox
 from odm_engine.mesh.geometry import analyse
-from odm_engine.mesh.limits import DEFAULT_LIMITS, InflationBudget, Limits
+from odm_engine.mesh.limits import DEFAULT_LIMITS, Limits, RequestBudget
 from odm_engine.mesh.loaders import load_part
 from odm_engine.mesh.thumbnail import render_thumbnail
 
@@ -50,22 +50,24 @@ def analyse_upload(
     limits: Limits = DEFAULT_LIMITS,
     *,
     thumbnail_size: int | None = 256,
-    budget: InflationBudget | None = None,
+    budget: RequestBudget | None = None,
 ) -> AnalysedUpload:
     """Load, repair, measure and picture one file in a bounded child process; MeshError says
     why a file is refused (the child's time and memory limits included).
 
-    ``budget`` is the request's inflation budget when the file is one of several (a 3MF
-    inflates); the child may inflate what is left of it, and what it did is charged.
+    ``budget`` is the request's budget when the file is one of several: the child may
+    inflate what is left of it (a 3MF inflates), and what it did is charged; it runs for at
+    most the request's seconds left.
     """
-    budget = budget or InflationBudget(limits)
+    budget = budget or RequestBudget(limits)
+    child_limits = budget.limits_for_next(limits)
     arguments = {
         "filename": filename,
         "unit": unit,
-        "limits": asdict(budget.limits_for_next(limits)),
+        "limits": asdict(child_limits),
         "thumbnail_size": thumbnail_size,
     }
-    bounds = sandbox.Bounds(limits.analysis_timeout_s, limits.analysis_memory_bytes)
+    bounds = sandbox.Bounds(child_limits.analysis_timeout_s, limits.analysis_memory_bytes)
     result, blobs = sandbox.run("analyse", arguments, data, bounds)
     budget.charge(result["inflated_bytes"])
     return AnalysedUpload(result["analysis"], blobs[0], result["inflated_bytes"])

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 from odm_engine.mesh import errors
 from odm_engine.mesh.errors import MeshError
-from odm_engine.mesh.limits import InflationBudget, Limits, check_archive
+from odm_engine.mesh.limits import Limits, RequestBudget, check_archive
 
 _ZIP_ERRORS = (
     zipfile.BadZipFile,
@@ -49,7 +49,7 @@ class UploadBatch:
 
     def __init__(self, files: list[tuple[str, bytes]], limits: Limits):
         self.limits = limits
-        self.budget = InflationBudget(limits)
+        self.budget = RequestBudget(limits)
         # (filename, bytes) of plain files, (archive name, ZipFile, ZipInfo) of members.
         self._entries: list[tuple] = []
         declared = plain = 0

@@ -4,6 +4,8 @@ Every reader checks sizes announced by the file (headers, archive directories, e
 against these limits *before* allocating, and streams with a cap where a file could lie.
 """
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from odm_engine.mesh import errors
@@ -32,25 +34,45 @@ class Limits:
     # and CPU seconds, and address space.
     analysis_timeout_s: float = 120.0
     analysis_memory_bytes: int = 4 * 2**30
+    # All analyses of one request together (its files, an archive's members): a request of
+    # many slow files holds its worker no longer than this.
+    request_analysis_timeout_s: float = 300.0
 
 
 DEFAULT_LIMITS = Limits()
 
 
-class InflationBudget:
-    """Bytes one request may still inflate, all its archives together (.zip uploads, 3MF).
+class RequestBudget:
+    """What one request may still spend, all its files together: bytes to inflate (.zip
+    uploads, 3MF) and seconds of analysis.
 
     A request opens one budget; every archive member read and every 3MF analysed is charged
-    to it, so a thousand small bombs cost as much as one big one.
+    to it, so a thousand small bombs cost as much as one big one, and each analysis gets at
+    most the seconds the request has left, so ten slow files cost as much as one.
     """
 
-    def __init__(self, limits: Limits):
+    def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic):
         self.total = limits.max_uncompressed_bytes
         self.remaining = self.total
+        self.seconds = limits.request_analysis_timeout_s
+        self._clock = clock
+        self._deadline = clock() + self.seconds
 
     def limits_for_next(self, limits: Limits) -> Limits:
-        """``limits`` with the archive cap lowered to what the request has left."""
-        return replace(limits, max_uncompressed_bytes=self.remaining)
+        """``limits`` with the archive cap lowered to what the request has left, and the
+        analysis time to the request's seconds left; MeshError when none are."""
+        seconds_left = self._deadline - self._clock()
+        if seconds_left <= 0:
+            raise MeshError(
+                errors.TIME_LIMIT,
+                f"The upload's files took more than the {self.seconds:g} s of analysis one "
+                f"request may use; please send them in several requests.",
+            )
+        return replace(
+            limits,
+            max_uncompressed_bytes=self.remaining,
+            analysis_timeout_s=min(limits.analysis_timeout_s, seconds_left),
+        )
 
     def charge(self, nbytes: int) -> None:
         if nbytes > self.remaining:
