@@ -358,11 +358,12 @@ class OdmMachine(models.Model):
         if blocker.code == "offline":
             return self.env._("%(machine)s is offline", machine=self.name)
         if blocker.code == "nozzle":
+            fitted, needed = (format(size, "g") for size in (seen.nozzle_mm, nozzle))
             return self.env._(
                 "%(machine)s has a %(fitted)s mm nozzle; the part was quoted for %(needed)s mm",
                 machine=self.name,
-                fitted=f"{seen.nozzle_mm:g}",
-                needed=f"{nozzle:g}",
+                fitted=fitted,
+                needed=needed,
             )
         return self.env._(
             "%(machine)s is loaded with %(loaded)s, not %(material)s",
