@@ -4,7 +4,7 @@ from odoo import fields, models
 
 from odm_engine.machines import machine_dispatch
 
-from .odm_machine import DISPATCH_KINDS
+from .odm_machine import BED_CLEARING, CLEARANCE_TECHNOLOGIES, DISPATCH_KINDS
 
 
 class MrpWorkorder(models.Model):
@@ -27,6 +27,21 @@ class MrpWorkorder(models.Model):
         copy=False,
         help="Why the last dispatch round sent this ready work order to no machine.",
     )
+
+    def _odm_between_runs_minutes(self, workcenter):
+        """A machine step whose copies left do not fit one plate runs several times, and
+        somebody clears the bed between runs (``BED_CLEARING``): the copies per run as dispatch
+        will lay them out (``odm.machine.job._plan_copies``)."""
+        minutes = super()._odm_between_runs_minutes(workcenter)
+        if self.odm_build_job_id or self.operation_id.odm_duration_mode != "machine":
+            return minutes
+        machine = self.env["odm.machine"].search([("workcenter_id", "=", workcenter.id)], limit=1)
+        left = self._odm_copies_left()
+        if machine.technology not in CLEARANCE_TECHNOLOGIES or left < 2:
+            return minutes
+        per_run, _layout = self.env["odm.machine.job"]._plan_copies(self, machine, left)
+        runs = math.ceil(left / max(per_run, 1))
+        return minutes + (runs - 1) * BED_CLEARING.total_seconds() / 60
 
     def _odm_copies_left(self):
         """Parts of this work order still to make: its quantity less the good parts made by

@@ -5,6 +5,8 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import tagged
 
+from odoo.addons.odm_machine_link.models.odm_machine import BED_CLEARING
+
 from .common import (
     MachineLinkCase,
     fdm_machine,
@@ -54,6 +56,24 @@ class TestRunsOfCopies(MachineLinkCase):
         self.assertEqual(self.workorder.state, "done")
         self.assertEqual(self.workorder.qty_produced, 6)
         self.assertAlmostEqual(self.workorder.duration, 60, delta=0.5)
+
+    def test_plan_holds_the_machine_for_every_run(self):
+        """Six parts, four per plate: two runs and a bed to clear between them, planned as
+        such; once the first run made four, the two left fit one plate."""
+        planner = self.env["odm.production.planner"]
+        quote = self.workorder.production_id.bom_id.odm_quote_id
+        workcenter = self.machine.workcenter_id
+        durations, _reasons = planner._durations(self.workorder, workcenter, quote)
+        expected = self.workorder._get_duration_expected(alternative_workcenter=workcenter)
+        if workcenter == self.workorder.workcenter_id:
+            expected = self.workorder.duration_expected
+        bed_clearing_min = BED_CLEARING.total_seconds() / 60
+        self.assertAlmostEqual(
+            durations[workcenter.id] / 60, expected + bed_clearing_min, delta=0.01
+        )
+        self.run_manually(self.dispatch(), 40)
+        durations, _reasons = planner._durations(self.workorder, workcenter, quote)
+        self.assertAlmostEqual(durations[workcenter.id] / 60, expected, delta=0.01)
 
     def test_dispatch_blockers_say_why(self):
         """A work order that cannot go says why, on itself and in the Dispatch Now message;

@@ -298,6 +298,7 @@ class OdmProductionPlanner(models.AbstractModel):
                 if candidate == workcenter
                 else workorder._get_duration_expected(alternative_workcenter=candidate)
             )
+            minutes += workorder._odm_between_runs_minutes(candidate)
             durations[_key(candidate)] = minutes * 60
         return durations, reasons
 
