@@ -28,6 +28,20 @@ from ..models.odm_federation_peer import API_KEY_SCOPE
 SECRET = "test-shared-secret-0123456789"
 
 
+def bound_session(case):
+    """A requests session for ``case``'s test server, bound to its database (the server may
+    serve several), closed when the test ends."""
+    session = requests.Session()
+    session.get(
+        f"{case.base_url()}/web/login",
+        params={"db": case.env.cr.dbname},
+        allow_redirects=False,
+        timeout=30,
+    )
+    case.addCleanup(session.close)
+    return session
+
+
 def connect_peer(env, partner, key_id, secret, *, base_url, database=None):
     """Our peer record of ``partner`` and the API key it calls us with."""
     peer = env["odm.federation.peer"].create(
@@ -72,15 +86,7 @@ class TestFederationApi(HttpCase):
 
     def setUp(self):
         super().setUp()
-        self.http = requests.Session()
-        # The test server may serve several databases: bind this session to ours.
-        self.http.get(
-            f"{self.base_url()}/web/login",
-            params={"db": self.env.cr.dbname},
-            allow_redirects=False,
-            timeout=30,
-        )
-        self.addCleanup(self.http.close)
+        self.http = bound_session(self)
 
     # ------------------------------------------------------------------ helpers
     def client(self, peer=None, api_key=None):

@@ -3,8 +3,6 @@ refused with 429 past its limits, before anything is analysed or stored."""
 
 import json
 
-import requests
-
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.odm_quote.tests.common import QuotaCounters, box_stl
@@ -12,7 +10,7 @@ from odoo.addons.odm_quote.tests.common import QuotaCounters, box_stl
 from odm_engine.network import signing
 from odm_engine.network.federation_client import API_PREFIX
 
-from .test_federation_api import SECRET, connect_peer, part_payload
+from .test_federation_api import SECRET, bound_session, connect_peer, part_payload
 
 
 @tagged("post_install", "-at_install")
@@ -34,15 +32,7 @@ class TestFederationThrottle(QuotaCounters, HttpCase):
 
     def setUp(self):
         super().setUp()
-        self.http = requests.Session()
-        # The test server may serve several databases: bind this session to ours.
-        self.http.get(
-            f"{self.base_url()}/web/login",
-            params={"db": self.env.cr.dbname},
-            allow_redirects=False,
-            timeout=30,
-        )
-        self.addCleanup(self.http.close)
+        self.http = bound_session(self)
         for peer, _api_key in self.shops.values():
             self.fresh_quota("peer", peer.id)
 

@@ -4,8 +4,8 @@
 // finishes the order. Between the acts the test does what runs in the background in production
 // (queue_job's runner sending the job to the printer, the printer printing).
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
 import { boxStl, chooseFile } from "@odm_quote/../tests/tours/tour_parts";
+import { openShopFloorMenu } from "@odm_machine_link/../tests/tours/tour_steps";
 
 const PART_NAME = "spacer.stl";
 const PART = `.o_odm_priced_part[data-part-name="${PART_NAME}"]`;
@@ -101,28 +101,6 @@ registry.category("web_tour.tours").add("odm_order_portal_tour", {
         },
     ],
 });
-
-/** Opens ``xmlid`` under the app's Shop Floor menu, from wherever the user is. */
-function openShopFloorMenu(xmlid, content) {
-    return [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the On-Demand Manufacturing app",
-            trigger: '.o_app[data-menu-xmlid="odm_quote.menu_odm_root"]',
-            run: "click",
-        },
-        {
-            content: "Open Shop Floor",
-            trigger: '[data-menu-xmlid="odm_machine_link.menu_odm_shop_floor"]',
-            run: "click",
-        },
-        {
-            content,
-            trigger: `[data-menu-xmlid="${xmlid}"]`,
-            run: "click",
-        },
-    ];
-}
 
 /** Starts and finishes the work order ``step`` from the manufacturing order's Work Orders tab. */
 function doStep(step) {
