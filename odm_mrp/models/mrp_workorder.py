@@ -14,7 +14,7 @@ class MrpWorkorder(models.Model):
         help="The machine run this work order's parts are built in, with other orders' parts.",
     )
 
-    def _odm_between_runs_minutes(self, workcenter):
+    def _odm_between_runs_minutes(self, workcenter):  # pylint: disable=unused-argument
         """Minutes this step waits between the runs it needs on ``workcenter`` (0 here: one
         run); odm_machine_link adds the bed clearing between runs of copies that do not fit
         one plate, so the plan holds the machine for what the runs really take."""
