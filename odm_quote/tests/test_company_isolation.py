@@ -16,6 +16,7 @@ SHARED_MODELS = {
     "odm.certification",  # a public list of certification standards
     "odm.federation.nonce",  # replay protection, keyed by peer
     "odm.federation.idempotency",  # idempotency keys, keyed by peer
+    "odm.request.quota",  # throttling counters, keyed by caller; system administrators only
 }
 ODM_GROUPS = (
     "odm_quote.group_odm_quote_manager",
