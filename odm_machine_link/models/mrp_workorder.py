@@ -36,8 +36,10 @@ class MrpWorkorder(models.Model):
         if self.odm_build_job_id or self.operation_id.odm_duration_mode != "machine":
             return minutes
         machine = self.env["odm.machine"].search([("workcenter_id", "=", workcenter.id)], limit=1)
+        if machine.technology not in CLEARANCE_TECHNOLOGIES or self.qty_production < 2:
+            return minutes
         left = self._odm_copies_left()
-        if machine.technology not in CLEARANCE_TECHNOLOGIES or left < 2:
+        if left < 2:
             return minutes
         per_run, _layout = self.env["odm.machine.job"]._plan_copies(self, machine, left)
         runs = math.ceil(left / max(per_run, 1))
