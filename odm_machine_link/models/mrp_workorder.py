@@ -4,7 +4,7 @@ from odoo import fields, models
 
 from odm_engine.machines import machine_dispatch
 
-from .odm_machine import BED_CLEARING, CLEARANCE_TECHNOLOGIES, DISPATCH_KINDS
+from .odm_machine import CLEARANCE_TECHNOLOGIES, DISPATCH_KINDS
 
 
 class MrpWorkorder(models.Model):
@@ -30,20 +30,15 @@ class MrpWorkorder(models.Model):
 
     def _odm_between_runs_minutes(self, workcenter):
         """A machine step whose copies left do not fit one plate runs several times, and
-        somebody clears the bed between runs (``BED_CLEARING``): the copies per run as dispatch
-        will lay them out (``odm.machine.job._plan_copies``)."""
+        somebody clears the bed between runs (``odm.machine._odm_between_runs_minutes``)."""
         minutes = super()._odm_between_runs_minutes(workcenter)
         if self.odm_build_job_id or self.operation_id.odm_duration_mode != "machine":
             return minutes
         machine = self.env["odm.machine"].search([("workcenter_id", "=", workcenter.id)], limit=1)
         if machine.technology not in CLEARANCE_TECHNOLOGIES or self.qty_production < 2:
             return minutes
-        left = self._odm_copies_left()
-        if left < 2:
-            return minutes
-        per_run, _layout = self.env["odm.machine.job"]._plan_copies(self, machine, left)
-        runs = math.ceil(left / max(per_run, 1))
-        return minutes + (runs - 1) * BED_CLEARING.total_seconds() / 60
+        part = self.production_id.bom_id.odm_quote_id.part_id
+        return minutes + machine._odm_between_runs_minutes(part, self._odm_copies_left())
 
     def _odm_copies_left(self):
         """Parts of this work order still to make: its quantity less the good parts made by

@@ -1,5 +1,6 @@
 import dataclasses
 import logging
+import math
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -371,6 +372,17 @@ class OdmMachine(models.Model):
             loaded=self.loaded_material_id.name or self.env._("nothing"),
             material=material.name,
         )
+
+    def _odm_between_runs_minutes(self, part, copies):
+        """Copies that do not fit one plate run several times, and somebody clears the bed
+        between runs (``BED_CLEARING``): the copies per run as dispatch will lay them out
+        (``odm.machine.job._plan_copies_of_part``)."""
+        minutes = super()._odm_between_runs_minutes(part, copies)
+        if self.technology not in CLEARANCE_TECHNOLOGIES or copies < 2:
+            return minutes
+        per_run, _layout = self.env["odm.machine.job"]._plan_copies_of_part(part, self, copies)
+        runs = math.ceil(copies / max(per_run, 1))
+        return minutes + (runs - 1) * BED_CLEARING.total_seconds() / 60
 
     def _odm_busy_until(self):
         """A finished print whose bed waits to be cleared holds the machine for

@@ -26,13 +26,20 @@ class OdmMachineJobFilesMixin(models.AbstractModel):
 
     @api.model
     def _plan_copies(self, workorder, machine, remaining):
-        """(copies, layout) of the next run of ``workorder`` on ``machine``: on a plate, as many
-        of the ``remaining`` copies as odm_mrp's nesting fits on the machine's plate (its margin
-        and spacing, the part standing as quoted); elsewhere every remaining copy in one run.
+        """(copies, layout) of the next run of ``workorder`` on ``machine``
+        (``_plan_copies_of_part``)."""
+        part = workorder.production_id.bom_id.odm_quote_id.part_id
+        return self._plan_copies_of_part(part, machine, remaining)
+
+    @api.model
+    def _plan_copies_of_part(self, part, machine, remaining):
+        """(copies, layout) of the next run of ``remaining`` copies of ``part`` on ``machine``:
+        on a plate, as many as odm_mrp's nesting fits on the machine's plate (its margin and
+        spacing, the part standing as quoted); elsewhere every remaining copy in one run.
         A part whose footprint cannot be read or nested runs one copy at a time."""
         if machine.technology not in PLATE_TECHNOLOGIES:
             return remaining, None
-        footprint = workorder.production_id.bom_id.odm_quote_id.part_id._odm_plate_footprint()
+        footprint = part._odm_plate_footprint()
         if not footprint:
             return 1, None
         try:

@@ -75,6 +75,19 @@ class TestRunsOfCopies(MachineLinkCase):
         durations, _reasons = planner._durations(self.workorder, workcenter, quote)
         self.assertAlmostEqual(durations[workcenter.id] / 60, expected, delta=0.01)
 
+    def test_promise_counts_every_run(self):
+        """The date promised for six parts, four per plate, counts the bed clearing between
+        the two runs, as the plan books it."""
+        self.env["odm.machine"].search([("id", "!=", self.machine.id)]).action_archive()
+        quote = self.workorder.production_id.bom_id.odm_quote_id
+        lines = self.env["sale.order.line"]
+        self.assertEqual(self.machine._odm_between_runs_minutes(quote.part_id, 6), 60)
+        two_runs = lines._odm_earliest_finish(quote)
+        self.machine.write({"build_x_mm": 250, "build_y_mm": 210})
+        self.assertEqual(self.machine._odm_between_runs_minutes(quote.part_id, 6), 0)
+        one_run = lines._odm_earliest_finish(quote)
+        self.assertGreaterEqual(two_runs - one_run, BED_CLEARING)
+
     def test_dispatch_blockers_say_why(self):
         """A work order that cannot go says why, on itself and in the Dispatch Now message;
         the public check agrees with the round."""

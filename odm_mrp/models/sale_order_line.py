@@ -89,15 +89,18 @@ class SaleOrderLine(models.Model):
         )
         steps = []
         for line in template.line_ids:
-            workcenters = (
-                machines.workcenter_id
-                if line.workcenter_source == "machine"
-                else line.workcenter_id
-            )
+            on_machine = line.workcenter_source == "machine"
+            workcenters = machines.workcenter_id if on_machine else line.workcenter_id
             if not workcenters:
                 return None
             minutes = order_minutes(line._routing_step(), figures)
-            steps.append({wc: minutes * 6000 / (wc.time_efficiency or 100) for wc in workcenters})
+            step = {wc: minutes * 6000 / (wc.time_efficiency or 100) for wc in workcenters}
+            for machine in machines if on_machine else ():
+                # As the plan books it: the runs the copies need and the bed clearing between.
+                step[machine.workcenter_id] += 60 * machine._odm_between_runs_minutes(
+                    quote.part_id, figures.quantity
+                )
+            steps.append(step)
         return self.env["odm.production.planner"].earliest_finish(
             steps,
             release_seconds=self._odm_material_release(quote.material_id, figures),
