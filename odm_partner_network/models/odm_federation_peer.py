@@ -1,10 +1,14 @@
+import math
 import secrets
+from datetime import timedelta
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools.misc import format_datetime
 
 from odm_engine.network.federation_client import (
     FederationClient,
+    PartnerBusy,
     PartnerRefused,
     PartnerUnavailable,
 )
@@ -65,6 +69,13 @@ class OdmFederationPeer(models.Model):
         copy=False,
     )
     last_contact = fields.Datetime(readonly=True, copy=False)
+    busy_until = fields.Datetime(
+        "Throttled until",
+        readonly=True,
+        copy=False,
+        help="The partner answered 429 (too many requests): nothing is sent to it before this "
+        "time, as its Retry-After asked; offloads go to the next partner meanwhile.",
+    )
     last_error = fields.Char(readonly=True, copy=False)
 
     _sql_constraints = [
@@ -145,11 +156,27 @@ class OdmFederationPeer(models.Model):
         )
 
     def _odm_call(self, method, *args):
-        """One client call; the peer's state records whether the partner answered."""
+        """One client call; the peer's state records whether the partner answered. A partner
+        that throttled us is not called again before its Retry-After has passed."""
         self.ensure_one()
+        now = fields.Datetime.now()
+        if self.busy_until and self.busy_until > now:
+            wait = math.ceil((self.busy_until - now).total_seconds())
+            raise PartnerBusy(
+                self.env._(
+                    "%(peer)s asked us to wait until %(until)s (too many requests)",
+                    peer=self.partner_id.name,
+                    until=format_datetime(self.env, self.busy_until),
+                ),
+                wait,
+            )
         client = self._odm_client()
         try:
             answer = getattr(client, method)(*args)
+        except PartnerBusy as error:
+            until = now + timedelta(seconds=error.retry_after_s)
+            self.sudo().write({"busy_until": until, "last_error": str(error)})
+            raise
         except PartnerUnavailable as error:
             self.sudo().write({"state": "offline", "last_error": str(error)})
             raise

@@ -1,8 +1,9 @@
 """The federation client against small local HTTP servers: what it sends, how it fails.
 
 An offline partner, one that does not answer in time, a 5xx and an answer that is not the API's
-JSON are ``PartnerUnavailable`` (the offload tries the next partner); a 4xx is ``PartnerRefused``
-with the partner's error code.
+JSON are ``PartnerUnavailable`` (the offload tries the next partner); a 429 is ``PartnerBusy``
+(a kind of unavailability) and the peer is left alone for its Retry-After; another 4xx is
+``PartnerRefused`` with the partner's error code.
 """
 
 import json
@@ -11,11 +12,13 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from odoo.tests import BaseCase, tagged
+from odoo import fields
+from odoo.tests import BaseCase, TransactionCase, tagged
 
 from odm_engine.network import signing
 from odm_engine.network.federation_client import (
     FederationClient,
+    PartnerBusy,
     PartnerRefused,
     PartnerUnavailable,
 )
@@ -40,12 +43,14 @@ class ScriptedPartner(BaseHTTPRequestHandler):
                 nonce_store=self.server.nonces,
             )
             self.server.received.append((self.command, self.path, dict(self.headers), body))
-            status, content_type, answer = self.server.answer
+            status, content_type, answer, *headers = self.server.answer
         except signing.SignatureError as error:
-            status, content_type = 401, "application/json"
+            status, content_type, headers = 401, "application/json", []
             answer = json.dumps({"error": {"code": error.code, "message": error.message}})
         self.send_response(status)
         self.send_header("Content-Type", content_type)
+        for name, value in headers:
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(answer.encode())
 
@@ -55,8 +60,10 @@ class ScriptedPartner(BaseHTTPRequestHandler):
         """Quiet: the test says what went wrong."""
 
 
-@tagged("post_install", "-at_install")
-class TestFederationClient(BaseCase):
+THROTTLED = '{"error": {"code": "too_many_requests", "message": "Too many requests."}}'
+
+
+class ScriptedPartnerMixin:
     def setUp(self):
         super().setUp()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), ScriptedPartner)
@@ -68,6 +75,9 @@ class TestFederationClient(BaseCase):
         self.addCleanup(self.server.server_close)
         self.addCleanup(self.server.shutdown)
 
+
+@tagged("post_install", "-at_install")
+class TestFederationClient(ScriptedPartnerMixin, BaseCase):
     def client(self, base_url=None, timeout_s=5):
         url = base_url or f"http://127.0.0.1:{self.server.server_port}"
         return FederationClient(url, "shop", SECRET, "api-key-0123", timeout_s=timeout_s)
@@ -119,3 +129,50 @@ class TestFederationClient(BaseCase):
         with self.assertRaises(ValueError):
             self.client().place_order({}, "short")
         self.assertEqual(self.server.received, [])
+
+    def test_throttling_partner_says_how_long_to_wait(self):
+        for retry_after, seconds in (("120", 120), (None, 60), ("soon", 60), ("999999", 86400)):
+            with self.subTest(retry_after=retry_after):
+                headers = [("Retry-After", retry_after)] if retry_after else []
+                self.server.answer = (429, "application/json", THROTTLED, *headers)
+                with self.assertRaises(PartnerBusy) as busy:
+                    self.client().capacity()
+                self.assertEqual(busy.exception.retry_after_s, seconds)
+                self.assertIsInstance(busy.exception, PartnerUnavailable, "try another partner")
+
+
+@tagged("post_install", "-at_install")
+class TestThrottledPeer(ScriptedPartnerMixin, TransactionCase):
+    """A peer that answered 429 is not called again before its Retry-After has passed."""
+
+    def call_refused(self, peer):
+        try:
+            peer._odm_call("capacity")
+        except PartnerBusy as busy:
+            return busy
+        raise AssertionError("the call went through")
+
+    def test_peer_waits_as_asked(self):
+        peer = self.env["odm.federation.peer"].create(
+            {
+                "partner_id": self.env["res.partner"].create({"name": "Busy Shop"}).id,
+                "base_url": f"http://127.0.0.1:{self.server.server_port}",
+                "key_id": "shop",
+                "secret": SECRET,
+                "remote_api_key": "api-key-0123",
+            }
+        )
+        self.server.answer = (429, "application/json", THROTTLED, ("Retry-After", "300"))
+        # Not assertRaises: it rolls back what the call wrote, as a caller that goes on does not.
+        busy = self.call_refused(peer)
+        self.assertEqual(busy.retry_after_s, 300)
+        self.assertEqual(len(self.server.received), 1)
+        wait = (peer.busy_until - fields.Datetime.now()).total_seconds()
+        self.assertAlmostEqual(wait, 300, delta=5)
+        self.assertNotEqual(peer.state, "offline", "it answered: it is throttling, not down")
+        self.assertIn("Busy Shop asked us to wait until", str(self.call_refused(peer)))
+        self.assertEqual(len(self.server.received), 1, "nothing sent while it asked us to wait")
+        peer.busy_until = fields.Datetime.now()
+        self.server.answer = (200, "application/json", '{"ok": true}')
+        self.assertEqual(peer._odm_call("capacity"), {"ok": True})
+        self.assertEqual(len(self.server.received), 2)

@@ -7,12 +7,16 @@ once per client through Odoo's ``/web/login?db=`` (the session cookie then names
 
 Failures come in two kinds, so that the caller knows whether trying the next partner makes
 sense: ``PartnerUnavailable`` (no answer in time, connection refused, 5xx, an answer that is not
-the API's JSON, a redirect, an answer over the size cap) and ``PartnerRefused`` (the partner
+the API's JSON, a redirect, an answer over the size cap; ``PartnerBusy`` when it throttles us
+with 429, with the seconds its ``Retry-After`` asks for) and ``PartnerRefused`` (the partner
 answered 4xx with its error code). Redirects are never followed: one would carry our signed
 request, and a customer's file, to whatever host the partner names.
 """
 
+import email.utils
 import json
+import math
+import time
 from typing import Any
 from urllib.parse import quote as url_quote
 
@@ -29,10 +33,22 @@ from odm_engine.network.bounded_http import (
 API_PREFIX = "/odm/federation/v1"
 ORDER_STATES = ("accepted", "in_production", "shipped")
 """What an order goes through at the partner, in this order; status callbacks name them."""
+# A throttling partner that does not say how long to wait is left alone this long; none is
+# left alone longer than a day, whatever it says.
+DEFAULT_RETRY_AFTER_S = 60
+MAX_RETRY_AFTER_S = 86400
 
 
 class PartnerUnavailable(Exception):
     """The partner could not be reached or did not answer properly; try another one."""
+
+
+class PartnerBusy(PartnerUnavailable):
+    """The partner throttles us (HTTP 429): no call before ``retry_after_s`` seconds."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class PartnerRefused(Exception):
@@ -43,6 +59,24 @@ class PartnerRefused(Exception):
         self.status = status
         self.code = code
         self.message = message
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> int:
+    """Seconds a ``Retry-After`` header asks for (delta-seconds or an HTTP date), between 1 s
+    and a day; a missing or unreadable one counts as ``DEFAULT_RETRY_AFTER_S``."""
+    seconds = DEFAULT_RETRY_AFTER_S
+    text = (value or "").strip()
+    if text.isdigit():
+        seconds = int(text)
+    elif text:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None and when.tzinfo is not None:
+            now = time.time() if now is None else now
+            seconds = math.ceil(when.timestamp() - now)
+    return min(max(seconds, 1), MAX_RETRY_AFTER_S)
 
 
 class FederationClient:
@@ -125,6 +159,9 @@ class FederationClient:
             raise PartnerUnavailable(f"{url}: {error}") from error
         if response.status_code >= 500:
             raise PartnerUnavailable(f"{url}: server error {response.status_code}")
+        if response.status_code == 429:
+            wait = retry_after_seconds(response.headers.get("Retry-After"))
+            raise PartnerBusy(f"{url}: too many requests, asked us to wait {wait} s", wait)
         try:
             answer = response.json()
         except ValueError as error:
