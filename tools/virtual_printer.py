@@ -10,6 +10,7 @@ needs OctoPrint's environment, which ``./odm setup`` builds.
 """
 
 import argparse
+import signal
 import sys
 import time
 
@@ -27,6 +28,9 @@ def main():
         "--speed", type=float, default=20.0, help="motion speed factor (a part prints in minutes)"
     )
     args = parser.parse_args()
+    # OctoPrint runs in its own session: a SIGTERM (``./odm demo`` stopping) must unwind the
+    # server's context so that it stops OctoPrint too, as Ctrl+C does.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
     try:
         with octoprint_server(speed=args.speed, api_key=args.api_key, port=args.port) as (url, _):
             print(f"OctoPrint's virtual printer is ready on {url}", flush=True)
