@@ -35,6 +35,8 @@ PROGRAM = "odm-quote"
 SLICER_MODULE = "odm_engine.slicing.slicer"
 # Formats PrusaSlicer reads; 3MF carries its own unit, STL and OBJ are scaled like the analysis.
 SLICEABLE_FORMATS = ("stl", "obj", "3mf")
+# Processes PrusaSlicer has a mode and shipped profiles for.
+PRECISE_TECHNOLOGIES = ("fdm", "sla")
 
 
 class UsageError(Exception):
@@ -78,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--precise",
         action="store_true",
         help="FDM: take print time and filament from a PrusaSlicer slice (of the file as "
-        "oriented) instead of the estimate",
+        "oriented) instead of the estimate; SLA: add PrusaSlicer's SLA slice (time, resin with "
+        "supports and pad) to the report",
     )
     parser.add_argument(
         "--compare",
@@ -125,7 +128,9 @@ def _quote(args: argparse.Namespace, config: PricingConfig, out: TextIO) -> None
 
     reports = []
     for name, geometry in _geometries(args.file, args.unit):
-        sliced = _slice(slicer, args.file, geometry, material) if slicer else None
+        sliced = _slice(slicer, args.file, geometry, process, material) if slicer else None
+        # The SLA cost model takes no slicer figures yet: its slice is reported beside the quote.
+        measured = sliced.measured() if sliced and process.technology == "fdm" else None
         quote = quote_part(
             geometry,
             process.code,
@@ -134,7 +139,7 @@ def _quote(args: argparse.Namespace, config: PricingConfig, out: TextIO) -> None
             finish=args.finish,
             config=config,
             lead_time=args.lead_time,
-            measured=sliced.measured() if sliced else None,
+            measured=measured,
         )
         report = quote_report(name, geometry, quote)
         if sliced:
@@ -202,15 +207,15 @@ def _geometries(path: Path, unit: str) -> Iterator[tuple[str, dict[str, Any]]]:
 
 def _slicer_for(process: ProcessParams, material: Material) -> ModuleType:
     """The PrusaSlicer integration, once it is known to have a profile for the request."""
-    if process.technology != "fdm":
-        raise UsageError(f"--precise applies to FDM processes, not to {process.name}")
+    if process.technology not in PRECISE_TECHNOLOGIES:
+        raise UsageError(f"--precise applies to FDM and SLA processes, not to {process.name}")
     if importlib.util.find_spec(SLICER_MODULE) is None:
         raise UsageError(
             "--precise needs the PrusaSlicer integration (odm_engine.slicing.slicer), "
             "which this installation does not include"
         )
     slicer = importlib.import_module(SLICER_MODULE)
-    profiles = profile_reader.available_materials()
+    profiles = profile_reader.available_materials(technology=process.technology)
     if material.code.upper() not in profiles:
         raise UsageError(
             f"--precise has no slicer profile for {material.code} (profiles: {', '.join(profiles)})"
@@ -218,7 +223,13 @@ def _slicer_for(process: ProcessParams, material: Material) -> ModuleType:
     return slicer
 
 
-def _slice(slicer: ModuleType, path: Path, geometry: Mapping[str, Any], material: Material):
+def _slice(
+    slicer: ModuleType,
+    path: Path,
+    geometry: Mapping[str, Any],
+    process: ProcessParams,
+    material: Material,
+):
     """Slices the file as it is, scaled to millimetres like the analysis read it."""
     source_format, unit = geometry["source_format"], geometry["unit"]
     if source_format not in SLICEABLE_FORMATS:
@@ -227,6 +238,13 @@ def _slice(slicer: ModuleType, path: Path, geometry: Mapping[str, Any], material
         )
     if source_format == "3mf" and unit != "mm":
         raise UsageError("--precise slices 3MF files drawn in millimetres only")
+    if process.technology == "sla":
+        return slicer.slice_sla_part(
+            path,
+            material=material.code,
+            scale=MM_PER_UNIT[unit],
+            density_g_cm3=material.density_g_cm3,
+        )
     return slicer.slice_part(path, material=material.code, scale=MM_PER_UNIT[unit])
 
 

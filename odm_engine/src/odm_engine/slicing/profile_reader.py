@@ -2,9 +2,12 @@
 
 A profile set is a shared print profile, one file per printer and one per material
 (``odm_engine/slicing/profiles``); ``load_profile`` merges them with a request's overrides into
-one configuration. The precise mode (``slicer``) hands that configuration to PrusaSlicer; the
-layer-based instant estimate (``layers``), the pricing and the machine forms only read it, so
-they need no PrusaSlicer binary and import this module, not the runner.
+one configuration. FDM sets are ``print_standard.ini``, ``printer_<CODE>.ini`` and
+``material_<CODE>.ini``; resin (SLA) sets, for PrusaSlicer's SLA mode, are the same three kinds
+prefixed ``sla_`` (``technology="sla"``), so that neither technology lists the other's files.
+The precise mode (``slicer``) hands that configuration to PrusaSlicer; the layer-based
+instant estimates (``layers``, ``sla_layers``), the pricing and the machine forms only read it,
+so they need no PrusaSlicer binary and import this module, not the runner.
 """
 
 import math
@@ -17,6 +20,10 @@ PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
 PRINT_PROFILE = "print_standard.ini"
 DEFAULT_PRINTER = "MK4"
 DEFAULT_MATERIAL = "PLA"
+DEFAULT_SLA_PRINTER = "SL1S"
+DEFAULT_SLA_MATERIAL = "RESIN-TGH"
+# File name prefix of each technology's profiles.
+TECHNOLOGY_PREFIX = {"fdm": "", "sla": "sla_"}
 # Keys an override may never set: post_process runs arbitrary programs after export.
 FORBIDDEN_OVERRIDES = frozenset({"post_process"})
 
@@ -24,20 +31,33 @@ _CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-def available_printers(profile_dir: Path = PROFILE_DIR) -> tuple[str, ...]:
-    """Printer codes that have a ``printer_<CODE>.ini``."""
-    return tuple(sorted(p.stem[len("printer_") :] for p in profile_dir.glob("printer_*.ini")))
+def _prefix(technology: str) -> str:
+    if technology not in TECHNOLOGY_PREFIX:
+        raise ValueError(f"unknown slicing technology {technology!r}")
+    return TECHNOLOGY_PREFIX[technology]
 
 
-def available_materials(profile_dir: Path = PROFILE_DIR) -> tuple[str, ...]:
-    """Material codes that have a ``material_<CODE>.ini``."""
-    return tuple(sorted(p.stem[len("material_") :] for p in profile_dir.glob("material_*.ini")))
+def _codes(kind: str, profile_dir: Path) -> tuple[str, ...]:
+    return tuple(sorted(p.stem[len(kind) + 1 :] for p in profile_dir.glob(f"{kind}_*.ini")))
+
+
+def available_printers(profile_dir: Path = PROFILE_DIR, technology: str = "fdm") -> tuple[str, ...]:
+    """Printer codes that have a ``printer_<CODE>.ini`` (``sla_printer_<CODE>.ini`` for SLA)."""
+    return _codes(f"{_prefix(technology)}printer", profile_dir)
+
+
+def available_materials(
+    profile_dir: Path = PROFILE_DIR, technology: str = "fdm"
+) -> tuple[str, ...]:
+    """Material codes that have a ``material_<CODE>.ini`` (``sla_material_<CODE>.ini`` for SLA)."""
+    return _codes(f"{_prefix(technology)}material", profile_dir)
 
 
 def profile_files(
-    printer: str, material: str, profile_dir: Path = PROFILE_DIR
+    printer: str, material: str, profile_dir: Path = PROFILE_DIR, technology: str = "fdm"
 ) -> tuple[Path, Path, Path]:
     """The print, printer and material files of the profile set (printer, material)."""
+    prefix = _prefix(technology)
     files = []
     for kind, code, known in (
         ("printer", printer, available_printers),
@@ -45,13 +65,14 @@ def profile_files(
     ):
         if not isinstance(code, str) or not _CODE_RE.match(code):
             raise ValueError(f"invalid {kind} code {code!r}")
-        path = profile_dir / f"{kind}_{code.upper()}.ini"
+        path = profile_dir / f"{prefix}{kind}_{code.upper()}.ini"
         if not path.is_file():
             raise ValueError(
-                f"no slicer profile for {kind} {code!r}; known: {', '.join(known(profile_dir))}"
+                f"no slicer profile for {kind} {code!r}; "
+                f"known: {', '.join(known(profile_dir, technology))}"
             )
         files.append(path)
-    return (profile_dir / PRINT_PROFILE, files[0], files[1])
+    return (profile_dir / f"{prefix}{PRINT_PROFILE}", files[0], files[1])
 
 
 def read_ini(path: Path) -> dict[str, str]:
@@ -90,6 +111,7 @@ def load_profile(
     material: str = DEFAULT_MATERIAL,
     overrides: Mapping[str, Any] | None = None,
     profile_dir: Path = PROFILE_DIR,
+    technology: str = "fdm",
 ) -> dict[str, str]:
     """The merged PrusaSlicer configuration: print, then printer, then material, then overrides.
 
@@ -97,7 +119,7 @@ def load_profile(
     are text, numbers, booleans or lists (joined with commas, as PrusaSlicer writes vectors).
     """
     config: dict[str, str] = {}
-    for path in profile_files(printer, material, profile_dir):
+    for path in profile_files(printer, material, profile_dir, technology):
         config.update(read_ini(path))
     for key, value in (overrides or {}).items():
         if not isinstance(key, str) or not _KEY_RE.match(key):
@@ -105,6 +127,18 @@ def load_profile(
         if key in FORBIDDEN_OVERRIDES:
             raise ValueError(f"slicer option {key!r} cannot be overridden")
         config[key] = _override_value(key, value)
-    # A 3MF can carry its own post_process, which PrusaSlicer would run: always blank it here.
-    config["post_process"] = ""
+    if technology == "fdm":
+        # A 3MF can carry its own post_process, which PrusaSlicer would run: always blank it.
+        # (SLA has no such option.)
+        config["post_process"] = ""
     return config
+
+
+def load_sla_profile(
+    printer: str = DEFAULT_SLA_PRINTER,
+    material: str = DEFAULT_SLA_MATERIAL,
+    overrides: Mapping[str, Any] | None = None,
+    profile_dir: Path = PROFILE_DIR,
+) -> dict[str, str]:
+    """The merged PrusaSlicer SLA configuration (``sla_`` profile files), as ``load_profile``."""
+    return load_profile(printer, material, overrides, profile_dir, technology="sla")

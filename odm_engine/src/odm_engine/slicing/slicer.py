@@ -7,6 +7,8 @@ of our profile sets (``odm_engine/slicing/profiles``: a shared print profile, on
 printer, one per material, read by ``profile_reader``) and parses the statistics PrusaSlicer
 writes at the end of the G-code.
 The result's ``measured()`` is what ``Job.measured`` of the FDM model takes.
+``slice_sla_part`` does the same for resin with PrusaSlicer's SLA mode (``--export-sla``, the
+``sla_*.ini`` profiles) and reads the print time and resin of the export's ``config.ini``.
 
 The slicer is an untrusted-input parser like the CAD kernel: it runs in a temporary directory
 that is always removed, in its own process group with a wall-clock timeout (the whole group is
@@ -18,6 +20,7 @@ Calibrating the instant estimate against these results is ``calibration.fit_cali
 """
 
 import contextlib
+import dataclasses
 import math
 import mmap
 import os
@@ -27,6 +30,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -297,20 +301,9 @@ def slice_part(
     """
     started = time.monotonic()
     deadline = started + timeout_s
-    source = Path(mesh_path).resolve()
-    if not source.is_file():
-        raise FileNotFoundError(f"no mesh file at {source}")
-    if not (isinstance(scale, int | float) and math.isfinite(scale) and scale > 0):
-        raise ValueError(f"scale must be a positive number, got {scale!r}")
-    if timeout_s <= 0:
-        raise ValueError(f"timeout_s must be positive, got {timeout_s!r}")
+    source = _checked_source(mesh_path, scale, timeout_s)
     config = profile_reader.load_profile(printer, material, overrides)
-    binary = shutil.which(executable or SLICER_EXECUTABLE)
-    if binary is None:
-        raise SlicerUnavailableError(
-            "Precise FDM estimates are unavailable: PrusaSlicer is not installed on the server.",
-            detail=f"{executable or SLICER_EXECUTABLE!r} not found on PATH",
-        )
+    binary = _slicer_binary(executable, "FDM")
 
     workdir = Path(tempfile.mkdtemp(prefix="odm-slice-", dir=tmp_dir))
     try:
@@ -387,16 +380,46 @@ def slice_part(
 
 # Preset names: valid options that ``--save`` of an empty configuration does not list.
 _PRESET_NAME_KEYS = frozenset({"print_settings_id", "printer_settings_id", "filament_settings_id"})
-# PrusaSlicer's own defaults for every option, per executable (path, mtime).
-_DEFAULTS: dict[tuple[str, int], dict[str, str]] = {}
+# PrusaSlicer's own defaults for every option, per executable (path, mtime) and technology.
+_DEFAULTS: dict[tuple[str, int, str], dict[str, str]] = {}
 
 
-def _slicer_defaults(base: list[str], **limits: Any) -> dict[str, str]:
-    """Every FFF option with PrusaSlicer's default value (``--save`` of an empty config)."""
-    key = (base[0], os.stat(base[0]).st_mtime_ns)
+def _checked_source(mesh_path: str | os.PathLike, scale: float, timeout_s: float) -> Path:
+    """The mesh file to slice, once the call's arguments are known to be valid."""
+    source = Path(mesh_path).resolve()
+    if not source.is_file():
+        raise FileNotFoundError(f"no mesh file at {source}")
+    if not (isinstance(scale, int | float) and math.isfinite(scale) and scale > 0):
+        raise ValueError(f"scale must be a positive number, got {scale!r}")
+    if timeout_s <= 0:
+        raise ValueError(f"timeout_s must be positive, got {timeout_s!r}")
+    return source
+
+
+def _slicer_binary(executable: str | None, kind: str) -> str:
+    """The PrusaSlicer executable's path; SlicerUnavailableError naming ``kind`` without it."""
+    binary = shutil.which(executable or SLICER_EXECUTABLE)
+    if binary is None:
+        raise SlicerUnavailableError(
+            f"Precise {kind} estimates are unavailable: PrusaSlicer is not installed on the "
+            "server.",
+            detail=f"{executable or SLICER_EXECUTABLE!r} not found on PATH",
+        )
+    return binary
+
+
+def _slicer_defaults(base: list[str], technology: str = "fdm", **limits: Any) -> dict[str, str]:
+    """Every FFF (or SLA) option with PrusaSlicer's default value (``--save`` of an empty
+    config, or of one that only says ``printer_technology = SLA``)."""
+    key = (base[0], os.stat(base[0]).st_mtime_ns, technology)
     if key not in _DEFAULTS:
-        target = limits["workdir"] / "defaults.ini"
-        _run("defaults", [*base, "--save", str(target)], **limits)
+        target = limits["workdir"] / f"defaults-{technology}.ini"
+        command = [*base]
+        if technology == "sla":
+            seed = limits["workdir"] / "technology.ini"
+            seed.write_text("printer_technology = SLA\n", encoding="utf-8")
+            command += ["--load", str(seed)]
+        _run("defaults", [*command, "--save", str(target)], **limits)
         try:
             _DEFAULTS[key] = profile_reader.read_ini(target)
         except (OSError, ValueError) as exc:
@@ -560,3 +583,221 @@ def _read_stats(gcode: Path, output: str) -> dict[str, Any]:
                 "The slicer's output could not be read; please use the instant estimate.",
                 detail=f"{exc}\n{output}",
             ) from exc
+
+
+# --- SLA (resin) ---------------------------------------------------------------------------------
+
+# The precise SLA mode only reads the statistics of the export, which PrusaSlicer reckons from
+# the sliced polygons before it rasterises them: when the .sl1 is not kept, the layers are
+# rasterised at this pixel size instead of the printer's (same display in mm, same figures,
+# a fraction of the time and memory).
+STATS_PIXEL_MM = 1.0
+# Largest config.ini read from an .sl1 (it is a few hundred bytes).
+MAX_SL1_CONFIG_BYTES = 1 << 20
+# What PrusaSlicer's SLA pipeline prints when it cannot support or pad the part.
+_SLA_UNPRINTABLE_SIGNS = ("unprintable objects", "no pad can be generated", "elevation is too low")
+
+
+def parse_sl1_config(data: bytes) -> dict[str, Any]:
+    """The statistics of a PrusaSlicer SLA export's ``config.ini``.
+
+    Returns ``print_time_s``, ``resin_ml``, ``fast_layers``, ``slow_layers``, ``layers``,
+    ``layer_height_mm``, ``exposure_s``, ``initial_exposure_s``, ``faded_layers`` and
+    ``generator``. Raises ValueError when a figure is missing or not a number.
+    """
+    values = {}
+    for line in data.decode("utf-8", "replace").splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            values[key.strip()] = value.strip()
+    try:
+        fast, slow = int(values["numFast"]), int(values["numSlow"])
+        stats = {
+            "print_time_s": float(values["printTime"]),
+            "resin_ml": float(values["usedMaterial"]),
+            "fast_layers": fast,
+            "slow_layers": slow,
+            "layers": fast + slow,
+            "layer_height_mm": float(values["layerHeight"]),
+            "exposure_s": float(values["expTime"]),
+            "initial_exposure_s": float(values["expTimeFirst"]),
+            "faded_layers": int(values.get("numFade", "0")),
+            "generator": values.get("prusaSlicerVersion", ""),
+        }
+    except KeyError as exc:
+        raise ValueError(f"no {exc.args[0]} in the SLA export's config.ini") from None
+    if not (math.isfinite(stats["print_time_s"]) and math.isfinite(stats["resin_ml"])):
+        raise ValueError("the SLA export's print time or resin is not a number")
+    return stats
+
+
+def read_sl1(path: str | os.PathLike) -> dict[str, Any]:
+    """``parse_sl1_config`` of the ``config.ini`` inside an ``.sl1``/``.sl1s`` archive."""
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("config.ini")
+        if info.file_size > MAX_SL1_CONFIG_BYTES:
+            raise ValueError("the SLA export's config.ini is implausibly large")
+        return parse_sl1_config(archive.read(info))
+
+
+@dataclass(frozen=True)
+class SlaSliceResult:
+    """What PrusaSlicer's SLA mode measured for one part with one resin profile set.
+
+    ``resin_ml`` is the part, its supports and its pad; ``resin_g`` is it times
+    ``density_g_cm3``.
+    """
+
+    printer: str
+    material: str
+    print_time_s: float
+    resin_ml: float
+    resin_g: float
+    density_g_cm3: float
+    layers: int
+    fast_layers: int
+    slow_layers: int
+    layer_height_mm: float
+    supports: bool
+    pad: bool
+    size_mm: tuple[float, float, float]
+    rotated_deg: float
+    slicer: str
+    wall_time_s: float
+
+    def measured(self) -> dict[str, float]:
+        """Print time and resin mass, as ``SliceResult.measured`` names them."""
+        return {"print_time_s": self.print_time_s, "material_g": self.resin_g}
+
+    def to_dict(self) -> dict[str, Any]:
+        values = dataclasses.asdict(self)
+        values["size_mm"] = list(self.size_mm)
+        return values
+
+
+def slice_sla_part(
+    mesh_path: str | os.PathLike,
+    printer: str = profile_reader.DEFAULT_SLA_PRINTER,
+    material: str = profile_reader.DEFAULT_SLA_MATERIAL,
+    *,
+    density_g_cm3: float | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    scale: float = 1.0,
+    memory_bytes: int | None = DEFAULT_MEMORY_BYTES,
+    executable: str | None = None,
+    tmp_dir: str | os.PathLike | None = None,
+    sl1_out: str | os.PathLike | None = None,
+) -> SlaSliceResult:
+    """Slices a part with PrusaSlicer's SLA mode (``--export-sla``) on a resin profile set.
+
+    Placement, limits, errors and arguments are those of ``slice_part``; the profile set is
+    ``sla_print_standard.ini``, ``sla_printer_<printer>.ini`` and ``sla_material_<material>.ini``
+    (supports and pad as the print profile says). ``density_g_cm3`` turns the slicer's millilitres
+    into grams (default: the material profile's ``material_density``). ``sl1_out``, when given,
+    keeps the export, rasterised at the printer's resolution, for the printer.
+    """
+    started = time.monotonic()
+    deadline = started + timeout_s
+    source = _checked_source(mesh_path, scale, timeout_s)
+    config = profile_reader.load_sla_profile(printer, material, overrides)
+    density = float(
+        config.get("material_density") or 1.0 if density_g_cm3 is None else density_g_cm3
+    )
+    if not (math.isfinite(density) and density > 0):
+        raise ValueError(f"density_g_cm3 must be a positive number, got {density_g_cm3!r}")
+    binary = _slicer_binary(executable, "SLA")
+
+    workdir = Path(tempfile.mkdtemp(prefix="odm-slice-sla-", dir=tmp_dir))
+    try:
+        base = [binary, "--loglevel", "1", "--datadir", str(workdir / "datadir")]
+        limits = {
+            "workdir": workdir,
+            "deadline": deadline,
+            "memory_bytes": memory_bytes,
+            "timeout_s": timeout_s,
+        }
+        defaults = _slicer_defaults(base, "sla", **limits)
+        unknown = sorted(set(config) - set(defaults))
+        if unknown:
+            raise ValueError(f"unknown PrusaSlicer SLA option(s): {', '.join(unknown)}")
+        complete = {**defaults, **config}
+        if sl1_out is None:
+            for axis, size in (("x", "display_width"), ("y", "display_height")):
+                pixels = math.ceil(float(complete[size]) / STATS_PIXEL_MM)
+                complete[f"display_pixels_{axis}"] = str(max(pixels, 1))
+        settings = workdir / "profile.ini"
+        settings.write_text(
+            "".join(f"{key} = {value}\n" for key, value in complete.items()), encoding="utf-8"
+        )
+        common = [*base, "--load", str(settings)]
+        if scale != 1:
+            common += ["--scale", repr(float(scale))]
+
+        size = _object_size(_run("info", [*common, "--info", str(source)], **limits))
+        # SLA profiles carry no preset name: the refusal names the printer by its code.
+        rotation = _placement(size, {"printer_settings_id": printer.upper(), **config})
+        min_x, min_y, max_x, max_y = bed_bounds(config)
+        center = f"{(min_x + max_x) / 2:g},{(min_y + max_y) / 2:g}"
+        export = workdir / "part.sl1"
+        command = list(common)
+        if rotation:
+            command += ["--rotate", f"{rotation:g}"]
+        command += ["--center", center, "--export-sla", "-o", str(export)]
+        try:
+            output = _run("slice", [*command, str(source)], **limits)
+        except SlicerError as error:
+            if error.code == SLICER_FAILED and any(
+                sign in error.detail.lower() for sign in _SLA_UNPRINTABLE_SIGNS
+            ):
+                raise SlicerError(
+                    "The slicer could not support this part on the resin printer; please "
+                    "use the instant estimate or contact us.",
+                    detail=error.detail,
+                ) from None
+            raise
+        stats = _read_sl1_stats(export, output)
+        if sl1_out is not None:
+            shutil.copyfile(export, sl1_out)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    if rotation:
+        size = (size[1], size[0], size[2])
+    return SlaSliceResult(
+        printer=printer.upper(),
+        material=material.upper(),
+        print_time_s=stats["print_time_s"],
+        resin_ml=stats["resin_ml"],
+        resin_g=stats["resin_ml"] * density,
+        density_g_cm3=density,
+        layers=stats["layers"],
+        fast_layers=stats["fast_layers"],
+        slow_layers=stats["slow_layers"],
+        layer_height_mm=stats["layer_height_mm"],
+        supports=config.get("supports_enable") == "1",
+        pad=config.get("pad_enable") == "1",
+        size_mm=size,
+        rotated_deg=rotation,
+        slicer=stats["generator"],
+        wall_time_s=time.monotonic() - started,
+    )
+
+
+def _read_sl1_stats(export: Path, output: str) -> dict[str, Any]:
+    empty = EmptySliceError(
+        "The slicer produced no layers: the part is too small or too thin to print in resin.",
+        detail=output,
+    )
+    if not export.is_file() or export.stat().st_size == 0:
+        raise empty
+    try:
+        stats = read_sl1(export)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise SlicerError(
+            "The slicer's output could not be read; please use the instant estimate.",
+            detail=f"{exc}\n{output}",
+        ) from exc
+    if stats["layers"] == 0 or stats["resin_ml"] <= 0:
+        raise empty
+    return stats

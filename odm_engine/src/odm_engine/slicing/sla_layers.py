@@ -1,0 +1,481 @@
+"""Layer-based instant SLA estimate: PrusaSlicer's SLA print time and resin, without slicing.
+
+A resin printer exposes whole layers, so the print time is a sum over layers that PrusaSlicer
+writes down exactly (``SLAPrint::Steps::merge_slices_and_eval_stats``, PrusaSlicer 2.5):
+
+* the layers run from the pad's underside to the part's top: the part is raised by
+  ``support_object_elevation`` (supports on) plus the pad's ``pad_wall_thickness`` (pad on); the
+  first layer is ``initial_layer_height`` thick, the others ``layer_height``;
+* each layer is exposed ``initial_exposure_time`` (the first 3 layers), then fades down to
+  ``exposure_time`` over ``faded_layers`` + 1 layers, then ``exposure_time``;
+* each layer tilts the vat: ``fast_tilt_time`` when its exposed area (part + supports + pad) is
+  at most ``area_fill`` % of the display, else ``slow_tilt_time`` plus 1 s (the firmware's slow
+  move delay); a ``slow`` or ``high_viscosity`` material always tilts slowly (with its own
+  delay); and the tower moves ``5 s/mm`` of layer height.
+
+The exposed area of each layer comes from sectioning the mesh at PrusaSlicer's slice levels
+(vectorised over the triangle pieces; skipped when the part's bounding rectangle is within
+``area_fill``, as no section can then make a layer slow); resin is the part's volume plus its
+supports and pad, modelled from the support settings of the print profile as PrusaSlicer's
+``SupportPointGenerator`` and pad builder size them: one support point per
+``support_force / tear_pressure`` mm^2 of overhang (11.1 mm^2 at 100 % density), each a head, a
+pillar down to the pad and a base cone; the pad is the outline of the pillar bases grown by
+``pad_brim_size``, ``pad_wall_thickness`` thick with ``pad_wall_slope`` edges. The supports are
+the approximate part: PrusaSlicer places points, bridges and merged pillars with its own
+heuristics. Every figure is read from the profile or is one of PrusaSlicer's own constants
+(cited where defined); none is fitted to parts.
+"""
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import ConvexHull, QhullError
+
+from odm_engine.slicing import profile_reader
+
+# PrusaSlicer works on a 1 nm integer grid (SCALING_FACTOR 1e-6 mm): layer levels are counted
+# on it, as SLAPrint::Steps::slice_model does.
+GRID_PER_MM = 1_000_000
+# Layers exposed with the initial exposure before fading (SLAPrintSteps.cpp: "< 3").
+INITIAL_LAYERS = 3
+# Firmware delays PrusaSlicer adds per layer (SLAPrintSteps.cpp, "magical constants from FW").
+SLOW_MOVE_DELAY_S = 1.0
+SAFE_DELAY_S = 3.0
+HIGH_VISCOSITY_DELAY_S = 3.5
+TOWER_S_PER_MM = 5.0
+# SupportPointGenerator::Config: a point holds 11.1 force units at 100 % density against a tear
+# pressure of 1 unit/mm^2; areas leaning more than 35 degrees from vertical need points
+# ("safe_angle"); those within 75 degrees ("slope_angle") lean on the supports below.
+SUPPORT_FORCE = 11.1
+SAFE_ANGLE_DEG = 35.0
+SLOPE_ANGLE_DEG = 75.0
+# Triangle pieces crossing more levels than this add their section terms as polynomials.
+_FEW_CROSSINGS = 8
+
+
+@dataclass(frozen=True)
+class SlaProfile:
+    """The figures of a PrusaSlicer SLA profile set the estimate uses."""
+
+    layer_height_mm: float
+    initial_layer_height_mm: float
+    exposure_s: float
+    initial_exposure_s: float
+    faded_layers: int
+    fast_tilt_s: float
+    slow_tilt_s: float
+    high_viscosity_tilt_s: float
+    print_speed: str
+    area_fill_pct: float
+    display_mm2: float
+    supports: bool
+    pad: bool
+    elevation_mm: float
+    pad_thickness_mm: float
+    pad_slope_deg: float
+    pad_brim_mm: float
+    points_density: float
+    points_minimal_distance_mm: float
+    critical_angle_deg: float
+    pillar_diameter_mm: float
+    head_front_diameter_mm: float
+    head_width_mm: float
+    head_penetration_mm: float
+    base_diameter_mm: float
+    base_height_mm: float
+    material_density_g_cm3: float
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, str]) -> "SlaProfile":
+        def number(key: str) -> float:
+            return float(str(config[key]).rstrip("%"))
+
+        supports = config["supports_enable"] == "1"
+        pad = config["pad_enable"] == "1"
+        zero_elevation = pad and config.get("pad_around_object", "0") == "1"
+        pad_thickness = number("pad_wall_thickness") + number("pad_wall_height")
+        elevation = 0.0
+        if not zero_elevation:
+            elevation = (number("support_object_elevation") if supports else 0.0) + (
+                number("pad_wall_thickness") if pad else 0.0
+            )
+        return cls(
+            layer_height_mm=number("layer_height"),
+            initial_layer_height_mm=number("initial_layer_height"),
+            exposure_s=number("exposure_time"),
+            initial_exposure_s=number("initial_exposure_time"),
+            faded_layers=int(number("faded_layers")),
+            fast_tilt_s=number("fast_tilt_time"),
+            slow_tilt_s=number("slow_tilt_time"),
+            high_viscosity_tilt_s=number("high_viscosity_tilt_time"),
+            print_speed=config.get("material_print_speed", "fast"),
+            area_fill_pct=number("area_fill"),
+            display_mm2=number("display_width") * number("display_height"),
+            supports=supports,
+            pad=pad,
+            elevation_mm=elevation,
+            pad_thickness_mm=pad_thickness if pad else 0.0,
+            pad_slope_deg=number("pad_wall_slope"),
+            pad_brim_mm=number("pad_brim_size"),
+            points_density=number("support_points_density_relative") / 100,
+            points_minimal_distance_mm=number("support_points_minimal_distance"),
+            critical_angle_deg=number("support_critical_angle"),
+            pillar_diameter_mm=number("support_pillar_diameter"),
+            head_front_diameter_mm=number("support_head_front_diameter"),
+            head_width_mm=number("support_head_width"),
+            head_penetration_mm=number("support_head_penetration"),
+            base_diameter_mm=number("support_base_diameter"),
+            base_height_mm=number("support_base_height"),
+            material_density_g_cm3=number("material_density"),
+        )
+
+    @classmethod
+    def load(
+        cls,
+        printer: str = profile_reader.DEFAULT_SLA_PRINTER,
+        material: str = profile_reader.DEFAULT_SLA_MATERIAL,
+        overrides: Mapping | None = None,
+    ) -> "SlaProfile":
+        """The profile of a shipped SLA profile set (``sla_*.ini``), as the precise mode uses."""
+        return cls.from_config(profile_reader.load_sla_profile(printer, material, overrides))
+
+
+@dataclass(frozen=True)
+class SlaEstimate:
+    """Print time and resin of one part, and how they were reckoned."""
+
+    print_time_s: float
+    resin_ml: float
+    part_ml: float
+    support_ml: float
+    pad_ml: float
+    layers: int
+    fast_layers: int
+    slow_layers: int
+    support_points: int
+
+    def to_dict(self) -> dict:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def layer_levels(height_mm: float, profile: SlaProfile) -> np.ndarray:
+    """Top of every layer PrusaSlicer prints for a part ``height_mm`` tall, from the pad's
+    underside (z = 0), on its nanometre grid."""
+    total = round((height_mm + profile.elevation_mm) * GRID_PER_MM)
+    first = round(profile.initial_layer_height_mm * GRID_PER_MM)
+    step = round(profile.layer_height_mm * GRID_PER_MM)
+    count = 1 + max(0, (total - first) // step)
+    return (first + step * np.arange(count)) / GRID_PER_MM
+
+
+def exposure_times(layers: int, profile: SlaProfile) -> np.ndarray:
+    """Exposure of each layer: initial, then faded, then normal, step by step as PrusaSlicer
+    reckons it (in floating point: its last fade step may undershoot ``exposure_s``)."""
+    times = np.full(layers, profile.exposure_s)
+    times[:INITIAL_LAYERS] = profile.initial_exposure_s
+    delta = (profile.initial_exposure_s - profile.exposure_s) / (profile.faded_layers + 1)
+    fade = profile.initial_exposure_s
+    index = INITIAL_LAYERS
+    while index < layers and fade > profile.exposure_s:
+        fade -= delta
+        times[index] = fade
+        index += 1
+    return times
+
+
+def section_areas(vertices: np.ndarray, faces: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Area of the mesh's section at each height of ``levels`` (sorted, increasing).
+
+    Each triangle is cut in two pieces, below and above its middle corner; within a piece the
+    section segment runs from a point on the long edge to a point on the short edge, both
+    linear in z, so its shoelace term (oriented by the face's outward normal: material on the
+    left) is a quadratic in z. Pieces crossing few levels are evaluated at each crossing; the
+    others add their quadratic to every level they span through a cumulative sum, so the cost
+    does not grow with the number of layers a large triangle crosses. Vectorised throughout.
+    """
+    corners = np.asarray(vertices, dtype=np.float64)[faces]
+    order = np.argsort(corners[:, :, 2], axis=1, kind="stable")
+    a, b, c = (np.take_along_axis(corners, order[:, i, None, None], axis=1)[:, 0] for i in range(3))
+    normal = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+    rise = c[:, 2] - a[:, 2]
+    long_slope = (c[:, :2] - a[:, :2]) / np.where(rise > 0, rise, 1.0)[:, None]
+    # The segment runs along z x n when the material is on its left.
+    at_middle = b[:, :2] - (a[:, :2] + (b[:, 2] - a[:, 2])[:, None] * long_slope)
+    sign = np.where(normal[:, 0] * at_middle[:, 1] - normal[:, 1] * at_middle[:, 0] >= 0, 1, -1)
+    total = np.zeros(len(levels) + 1)
+    for start, end in ((a, b), (b, c)):
+        span = end[:, 2] - start[:, 2]
+        first = np.searchsorted(levels, start[:, 2], side="left")
+        last = np.searchsorted(levels, end[:, 2], side="left")
+        crossings = last - first
+        # P(z) = p0 + p1 z on the long edge, Q(z) = q0 + q1 z on the short one.
+        p1 = long_slope
+        p0 = a[:, :2] - a[:, 2, None] * p1
+        q1 = (end[:, :2] - start[:, :2]) / np.where(span > 0, span, 1.0)[:, None]
+        q0 = start[:, :2] - start[:, 2, None] * q1
+        few = (crossings > 0) & (crossings <= _FEW_CROSSINGS)
+        piece = np.repeat(np.flatnonzero(few), crossings[few])
+        offsets = np.concatenate([[0], np.cumsum(crossings[few])])
+        plane = first[piece] + np.arange(offsets[-1]) - np.repeat(offsets[:-1], crossings[few])
+        z = levels[plane][:, None]
+        p, q = p0[piece] + z * p1[piece], q0[piece] + z * q1[piece]
+        twice = (p[:, 0] * q[:, 1] - p[:, 1] * q[:, 0]) * sign[piece]
+        total[: len(levels)] += np.bincount(plane, weights=twice, minlength=len(levels))
+        many = crossings > _FEW_CROSSINGS
+        coefficients = (
+            _cross(p0, q0)[many],
+            (_cross(p0, q1) + _cross(p1, q0))[many],
+            _cross(p1, q1)[many],
+        )
+        for power, coefficient in enumerate(coefficients):
+            weights = coefficient * sign[many]
+            running = np.bincount(first[many], weights, minlength=len(levels) + 1)
+            running -= np.bincount(last[many], weights, minlength=len(levels) + 1)
+            total[: len(levels)] += np.cumsum(running)[: len(levels)] * levels**power
+    return total[: len(levels)] / 2
+
+
+def _cross(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    return u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0]
+
+
+@dataclass(frozen=True)
+class _Supports:
+    points: int
+    support_mm3: float
+    pad_top_mm2: float
+    pad_bottom_mm2: float
+    pad_mm3: float
+
+
+def _normals(corners: np.ndarray) -> np.ndarray:
+    """Each triangle's outward normal, twice its area long (written out: np.cross is slow)."""
+    u = corners[:, 1] - corners[:, 0]
+    v = corners[:, 2] - corners[:, 0]
+    return np.stack(
+        [
+            u[:, 1] * v[:, 2] - u[:, 2] * v[:, 1],
+            u[:, 2] * v[:, 0] - u[:, 0] * v[:, 2],
+            u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0],
+        ],
+        axis=1,
+    )
+
+
+def _downward(corners: np.ndarray, normal: np.ndarray, angle_deg: float):
+    """Faces leaning more than ``angle_deg`` from vertical and facing down: mask, projected
+    area and centroid height."""
+    length = np.sqrt(np.einsum("ij,ij->i", normal, normal))
+    down = -normal[:, 2] > length * math.sin(math.radians(angle_deg))
+    return down, np.abs(normal[:, 2]) / 2, corners[:, :, 2].mean(axis=1)
+
+
+def _supports_and_pad(corners: np.ndarray, normal: np.ndarray, profile: SlaProfile) -> _Supports:
+    """Support points, support and pad volume as PrusaSlicer's defaults size them.
+
+    Points (``SupportPointGenerator``): the part's underside is a new island, covered with
+    ``area * (1 + aspect / 2) / support_force`` points (aspect: its minimal bounding rectangle's
+    length over width), at most as many as fit ``support_points_minimal_distance`` apart; every
+    other face leaning more than ``SLOPE_ANGLE_DEG`` from vertical needs
+    ``area / support_force`` points, and those between ``SAFE_ANGLE_DEG`` and it only as many as
+    the force of the points below does not cover. Each point gets a head
+    (``support_head_width`` long, from the pillar's radius to the front radius, plus the
+    penetration), a pillar down to the pad
+    and a base cone (``support_base_height``, ``support_base_diameter``) whose union covers at
+    most the supported outline grown by the base radius. When the bases do not fit under the
+    part, heads lean up to ``support_critical_angle`` and the pillars stand that much further
+    out. The pad is the supported outline grown by that reach and ``pad_brim_size``,
+    ``pad_wall_thickness`` thick, its edge sloping at ``pad_wall_slope``.
+    """
+    bottom = profile.elevation_mm
+    down, projected, centre_z = _downward(corners, normal, SAFE_ANGLE_DEG)
+    if not profile.supports or not down.any():
+        # No supports: a pad, if any, lies under the whole part outline.
+        area, perimeter = _hull(corners[:, :, :2].reshape(-1, 2)) if profile.pad else (0.0, 0.0)
+        return _pad(area, perimeter, 0.0, profile, points=0, support_mm3=0.0)
+    island = down & (corners[:, :, 2].max(axis=1) <= bottom + profile.initial_layer_height_mm)
+    force = SUPPORT_FORCE / profile.points_density
+    packing = 2 / (math.sqrt(3) * profile.points_minimal_distance_mm**2)
+    island_points = 0
+    for outline, island_area in _islands(corners[island], projected[island]):
+        width, length = _min_rectangle(outline)
+        aspect = length / width if width > 0 else 1.0
+        island_points += min(
+            math.ceil(island_area * (1 + aspect / 2) / force),
+            max(1, math.floor(island_area * packing)),
+        )
+    # Faces flatter than the slope band hang in the air: each needs its own points. Faces
+    # within it (between SAFE_ANGLE_DEG and SLOPE_ANGLE_DEG) only need points for the force the
+    # supports below do not already provide (PrusaSlicer's "overhangs_slopes" deficit).
+    others = down & ~island
+    hopeless = others & _downward(corners, normal, SLOPE_ANGLE_DEG)[0]
+    hopeless_points = math.ceil(float(projected[hopeless].sum()) / force)
+    held = (island_points + hopeless_points) * force
+    sloped = float(projected[others & ~hopeless].sum())
+    slope_points = math.ceil(max(sloped - held, 0.0) / force)
+    other_points = hopeless_points + slope_points
+    other_area = projected[others]
+    points = island_points + other_points
+    other_z = float(np.average(centre_z[others], weights=other_area)) if other_points else bottom
+    mean_z = (island_points * bottom + other_points * other_z) / points
+
+    front_r = profile.head_front_diameter_mm / 2
+    pillar_r = profile.pillar_diameter_mm / 2
+    base_r = profile.base_diameter_mm / 2
+    head = (
+        math.pi / 3 * profile.head_width_mm * (front_r**2 + front_r * pillar_r + pillar_r**2)
+        + math.pi * front_r**2 * profile.head_penetration_mm
+    )
+    pillar_length = max(
+        mean_z - profile.pad_thickness_mm - profile.base_height_mm - profile.head_width_mm, 0.0
+    )
+    outline_area, outline_perimeter = _hull(corners[down][:, :, :2].reshape(-1, 2))
+    bases = points * math.pi * base_r**2
+    reach = base_r
+    if bases > _offset_area(outline_area, outline_perimeter, base_r):
+        reach += profile.head_width_mm * math.sin(math.radians(profile.critical_angle_deg))
+    base_union = min(bases, _offset_area(outline_area, outline_perimeter, reach))
+    base_mm3 = profile.base_height_mm * (base_union + points * math.pi * pillar_r**2) / 2
+    support_mm3 = points * (head + pillar_length * math.pi * pillar_r**2) + base_mm3
+    return _pad(
+        outline_area, outline_perimeter, reach, profile, points=points, support_mm3=support_mm3
+    )
+
+
+def _pad(area, perimeter, reach, profile: SlaProfile, *, points: int, support_mm3: float):
+    """The pad under an outline (area, perimeter) grown by ``reach`` and the brim."""
+    if not profile.pad or area <= 0:
+        return _Supports(points, support_mm3, 0.0, 0.0, 0.0)
+    grow = reach + profile.pad_brim_mm
+    shrink = profile.pad_thickness_mm / math.tan(math.radians(profile.pad_slope_deg))
+    top = _offset_area(area, perimeter, grow)
+    bottom = _offset_area(area, perimeter, max(grow - shrink, 0.0))
+    # The grown area integrated over the thickness (Steiner's formula, offset linear in depth).
+    volume = profile.pad_thickness_mm * (
+        _offset_area(area, perimeter, grow - shrink / 2) + math.pi * shrink**2 / 12
+    )
+    return _Supports(points, support_mm3, top, bottom, volume)
+
+
+def _islands(corners: np.ndarray, projected: np.ndarray):
+    """(outline points, area) of each connected group of the part's bottom faces: the
+    separate islands PrusaSlicer's first layer holds."""
+    if not len(corners):
+        return []
+    points = corners[:, :, :2].reshape(-1, 2)
+    _, vertex = np.unique(np.round(points, 6), axis=0, return_inverse=True)
+    vertex = vertex.reshape(-1, 3)
+    edges = np.concatenate([vertex[:, [0, 1]], vertex[:, [1, 2]]])
+    size = int(vertex.max()) + 1
+    graph = csr_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(size, size))
+    count, label = connected_components(graph, directed=False)
+    face_label = label[vertex[:, 0]]
+    areas = np.bincount(face_label, weights=projected, minlength=count)
+    order = np.argsort(face_label, kind="stable")
+    bounds = np.searchsorted(face_label[order], np.arange(count + 1))
+    # One convex hull per island (islands are few; their faces are handled in bulk).
+    return [
+        (corners[order[bounds[i] : bounds[i + 1]], :, :2].reshape(-1, 2), float(areas[i]))
+        for i in range(count)
+    ]
+
+
+def _min_rectangle(points: np.ndarray) -> tuple[float, float]:
+    """Width and length of the minimal-area rectangle around 2D points (rotating calipers)."""
+    if len(points) < 3:
+        return 0.0, 0.0
+    try:
+        hull = points[ConvexHull(points).vertices]
+    except QhullError:
+        return 0.0, 0.0
+    edges = np.roll(hull, -1, axis=0) - hull
+    angles = np.arctan2(edges[:, 1], edges[:, 0])
+    cos, sin = np.cos(angles)[:, None], np.sin(angles)[:, None]
+    along = hull[:, 0][None, :] * cos + hull[:, 1][None, :] * sin
+    across = hull[:, 1][None, :] * cos - hull[:, 0][None, :] * sin
+    sides = np.stack([np.ptp(along, axis=1), np.ptp(across, axis=1)], axis=1)
+    best = int(np.argmin(sides[:, 0] * sides[:, 1]))
+    return float(sides[best].min()), float(sides[best].max())
+
+
+def _offset_area(area: float, perimeter: float, distance: float) -> float:
+    """Area of a convex outline grown by ``distance`` (Steiner's formula)."""
+    return area + perimeter * distance + math.pi * distance**2
+
+
+def estimate(vertices: np.ndarray, faces: np.ndarray, profile: SlaProfile) -> SlaEstimate:
+    """PrusaSlicer's SLA print time and resin for a closed mesh in its print orientation (z up,
+    millimetres); the mesh is raised onto the supports as PrusaSlicer raises it."""
+    vertices = np.asarray(vertices, dtype=np.float64)
+    faces = np.asarray(faces, dtype=np.int64)
+    base = vertices[:, 2].min()
+    height = float(vertices[:, 2].max() - base)
+    lifted = vertices - [0.0, 0.0, base - profile.elevation_mm]
+    tops = layer_levels(height, profile)
+    bottoms = np.concatenate([[0.0], tops[:-1]])
+    middles = (tops + bottoms) / 2
+    fill_limit = profile.display_mm2 * profile.area_fill_pct / 100
+    extent = np.ptp(lifted[:, :2], axis=0)
+    if extent[0] * extent[1] <= fill_limit:
+        # No section can be larger than the part's bounding rectangle: every layer of the part
+        # itself is fast, whatever its shape, so sectioning would not change the estimate.
+        part_area = np.zeros(len(tops))
+    else:
+        part_area = np.maximum(section_areas(lifted, faces, middles), 0.0)
+
+    corners = lifted[faces]
+    normal = _normals(corners)
+    # Divergence theorem: the volume is the sum of a . n / 6 over the faces.
+    part_ml = float(np.einsum("ij,ij->", corners[:, 0], normal)) / 6000
+
+    supports = _supports_and_pad(corners, normal, profile)
+    pillar_area = math.pi * profile.pillar_diameter_mm**2 / 4
+    points = supports.points
+
+    exposed = part_area.copy()
+    under = tops <= profile.elevation_mm
+    on_pad = tops <= profile.pad_thickness_mm
+    exposed[under & ~on_pad] += points * pillar_area
+    if on_pad.any():
+        share = np.clip(middles[on_pad] / max(profile.pad_thickness_mm, 1e-9), 0.0, 1.0)
+        exposed[on_pad] += (
+            supports.pad_bottom_mm2 + (supports.pad_top_mm2 - supports.pad_bottom_mm2) * share
+        )
+    fast = exposed <= fill_limit
+    heights = tops - bottoms
+    times = exposure_times(len(tops), profile) + heights * TOWER_S_PER_MM
+    if profile.print_speed == "slow":
+        times += profile.slow_tilt_s + SAFE_DELAY_S
+    elif profile.print_speed == "high_viscosity":
+        times += profile.high_viscosity_tilt_s + HIGH_VISCOSITY_DELAY_S
+    else:
+        times += np.where(fast, profile.fast_tilt_s, profile.slow_tilt_s + SLOW_MOVE_DELAY_S)
+    support_ml = supports.support_mm3 / 1000
+    pad_ml = supports.pad_mm3 / 1000
+    return SlaEstimate(
+        print_time_s=float(times.sum()),
+        resin_ml=part_ml + support_ml + pad_ml,
+        part_ml=part_ml,
+        support_ml=support_ml,
+        pad_ml=pad_ml,
+        layers=len(tops),
+        fast_layers=int(fast.sum()),
+        slow_layers=int((~fast).sum()),
+        support_points=points,
+    )
+
+
+def _hull(points: np.ndarray) -> tuple[float, float]:
+    """Area and perimeter of the convex hull of 2D points (0, 0 when they span no area)."""
+    if len(points) < 3:
+        return 0.0, 0.0
+    try:
+        hull = ConvexHull(points)
+    except QhullError:
+        return 0.0, 0.0
+    # In 2D scipy's ``volume`` is the area and ``area`` the perimeter.
+    return float(hull.volume), float(hull.area)
