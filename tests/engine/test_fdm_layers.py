@@ -3,11 +3,16 @@
 import dataclasses
 import json
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from odm_engine.mesh import geometry
 from odm_engine.mesh.geometry import analyse
+from odm_engine.mesh.hull import convex_hull
+from odm_engine.mesh.repair import clean_mesh
+from odm_engine.mesh.surface import build_surface
 from odm_engine.pricing.defaults import default_config
 from odm_engine.pricing.quote import quote_part
 from odm_engine.slicing import layers
@@ -127,3 +132,79 @@ def test_the_shops_layout_parameters_override_the_print_profile(block):
     before = quote_part(block, "FDM", "PLA", 1, config=config)
     after = quote_part(block, "FDM", "PLA", 1, config=edited)
     assert after.material_g > before.material_g
+
+
+def test_a_small_layer_is_slowed_to_the_profiles_minimum_layer_time(meshgen):
+    """PrusaSlicer's cooling stretches every layer faster than slowdown_below_layer_time to it,
+    by slowing the extrusions, but never below min_print_speed."""
+    rod = analyse(meshgen.part(meshgen.box((5.0, 5.0, 10.0))), fdm_layers=True).to_dict()
+    table = rod[layers.ANALYSIS_KEY]
+    free = layers.estimate(table, layers.FdmProfile.load("MK4", "PLA", {"cooling": 0}))
+    slowed = layers.estimate(
+        table,
+        layers.FdmProfile.load(
+            "MK4", "PLA", {"slowdown_below_layer_time": 20, "min_print_speed": 1}
+        ),
+    )
+    assert free.time_by_feature_s["cooling"] == 0
+    assert free.print_time_s < free.layers * 20
+    # Every layer takes 20 s reckoned by feed rates, as the slicer counts (the slowest
+    # extrusion, 1 mm/s, allows all of it), plus the accelerations of its travel moves.
+    assert slowed.layers * 20 < slowed.print_time_s < slowed.layers * 20 * 1.05
+    capped = layers.estimate(
+        table,
+        layers.FdmProfile.load(
+            "MK4", "PLA", {"slowdown_below_layer_time": 20, "min_print_speed": 15}
+        ),
+    )
+    # At 15 mm/s the extrusions of a 5 mm rod take a few seconds per layer: the cap holds.
+    assert free.print_time_s < capped.print_time_s < slowed.print_time_s / 2
+
+
+def test_overlapping_bodies_are_printed_once(meshgen):
+    """Two boxes pushed into each other print as their union, not as twice the shared part."""
+    pair = np.vstack([meshgen.box((20.0, 20.0, 10.0)), meshgen.box((20.0, 20.0, 10.0), (10, 0, 0))])
+    union = meshgen.box((30.0, 20.0, 10.0))
+    profile = layers.FdmProfile.load("MK4", "PLA")
+    estimates = [
+        layers.estimate(
+            analyse(meshgen.part(body), fdm_layers=True).to_dict()[layers.ANALYSIS_KEY], profile
+        )
+        for body in (pair, union)
+    ]
+    overlapping, single = estimates
+    assert overlapping.material_g == pytest.approx(single.material_g, rel=0.05)
+    columns = [
+        layers.unpack(analyse(meshgen.part(body), fdm_layers=True).to_dict()[layers.ANALYSIS_KEY])
+        for body in (pair, union)
+    ]
+    assert columns[0]["area_mm2"][50] == pytest.approx(600.0, rel=0.02)
+
+
+def test_supports_stand_wider_than_the_overhang_past_its_free_edges(meshgen):
+    """A 20 x 20 mm cap on a 4 x 4 mm stem: PrusaSlicer grows the cap's contact area past the
+    cap's rim (not at the stem) and snaps the support to its grid."""
+    occupied = np.zeros((20, 20, 14), dtype=bool)
+    occupied[8:12, 8:12, :10] = True
+    occupied[:, :, 10:] = True
+    part = meshgen.part(meshgen.voxels(occupied))
+    mesh = clean_mesh(part.vertices, part.faces, part.indexed, part.vertex_bounds)
+    hull = convex_hull(mesh.vertices, mesh.bounds)
+    surface = build_surface(mesh, mesh.normals, mesh.areas, hull, geometry.DEFAULT_SAMPLES)
+    # Printed standing on its stem (the analysis would turn it over).
+    table = geometry.fdm_layer_table(mesh, surface, SimpleNamespace(rotation=np.eye(3)), 45.0)
+    columns = layers.unpack(table)
+    middle = 50  # 5 mm up the stem
+    assert columns["support_mm2"][middle] == pytest.approx(400 - 16, rel=0.1)
+    # The rim (4 x 20 mm) is free; the stem's junction is not.
+    assert columns["support_edge_mm"][middle] == pytest.approx(80.0, rel=0.05)
+    profile = layers.FdmProfile.load("MK4", "PLA")
+    estimate = layers.estimate(table, profile)
+    grid = profile.support_spacing + layers.spacing(profile.widths["support"], 0.2)
+    grown = (20 + 2 * (layers.SUPPORT_MARGIN_MM + 2 / math.pi * grid)) ** 2 - 16
+    line = layers.cross_section(profile.widths["support"], 0.2)
+    base = grown / (profile.support_spacing + layers.spacing(profile.widths["support"], 0.2))
+    # About 49 support layers of base lines (interfaces are denser): at least the base's grams.
+    assert estimate.grams_by_feature["support"] > 45 * base * line * profile.density / 1000
+    without = layers.estimate(table, layers.FdmProfile.load("MK4", "PLA", {"support_material": 0}))
+    assert without.grams_by_feature["support"] == 0

@@ -93,9 +93,9 @@ def analyse(
 ) -> Analysis:
     """Repair and measure a part; raises MeshError (``flat``, ``not_solid``) if it has no solid.
 
-    ``fdm_layers`` also sections the part for the layer-based FDM estimate. It is off by
-    default: it does not yet meet its accuracy targets on real parts and costs seconds on a
-    million triangles (docs/benchmarks/fdm_estimate.md), so quotes keep the volume formula.
+    ``fdm_layers`` also sections the part for the layer-based FDM estimate (uploads ask for
+    it: ``service.analyse_in_process``). It costs seconds on a million triangles
+    (docs/benchmarks/fdm_estimate.md), which measuring alone does not need.
     """
     mesh = clean_mesh(part.vertices, part.faces, part.indexed, part.vertex_bounds)
     normals, areas = mesh.normals, mesh.areas
@@ -179,17 +179,30 @@ def analyse(
     }
     values["dfm"] = findings(part, mesh, values)
     if fdm_layers:
-        values[layers.ANALYSIS_KEY] = fdm_layer_table(mesh, surface, best, overhang_angle_deg)
+        values[layers.ANALYSIS_KEY] = fdm_layer_table(
+            mesh, surface, best, overhang_angle_deg, (union.volume, union.area)
+        )
     return Analysis(values, hull, best)
 
 
 def fdm_layer_table(
-    mesh: CleanMesh, surface, best: orientation.Orientation, overhang_angle_deg: float
+    mesh: CleanMesh,
+    surface,
+    best: orientation.Orientation,
+    overhang_angle_deg: float,
+    union_share: tuple[float, float] = (1.0, 1.0),
 ) -> dict | None:
-    """The fine-layer table the layer-based FDM estimate prices from, in the best orientation."""
+    """The fine-layer table the layer-based FDM estimate prices from, in the best orientation
+    (overlapping bodies counted once: ``union_share`` of ``overlap.union_share``)."""
     columns = layers.support_columns(surface, best.rotation, overhang_angle_deg)
     return layers.layer_table(
-        mesh.vertices, mesh.faces, mesh.topology.pairs, best.rotation, supports=columns
+        mesh.vertices,
+        mesh.faces,
+        mesh.topology.pairs,
+        best.rotation,
+        supports=columns,
+        overhang_angle_deg=overhang_angle_deg,
+        union_share=union_share,
     )
 
 

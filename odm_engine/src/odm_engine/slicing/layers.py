@@ -5,8 +5,9 @@ Two steps, split where the mesh stops being available:
 1. ``layer_table`` (run by the mesh analysis, in the print orientation it chose) sections the
    mesh at a fine pitch (``PITCH_MM``) and keeps, per fine layer, what any slicing profile needs:
    contour length and area, loops and holes, the length of small loops (printed slower), corners
-   by sharpness, the projected area of the surfaces facing up and down by slope (which become
-   top and bottom skins), and the area of support columns and of the overhangs they hold. It is
+   by sharpness, contour length by direction, the projected area of the surfaces facing up and
+   down by slope (which become top and bottom skins), and the area of support columns and of
+   the overhangs they hold, with the length of the overhangs' free edges and outlines. It is
    vectorised end to end: one pass over the (triangle, plane) crossings, the loops from scipy's
    connected components on a successor graph written directly (each crossing has exactly one
    successor: the next triangle across the edge the contour leaves by). The table is stored
@@ -18,13 +19,16 @@ Two steps, split where the mesh stops being available:
    layers hold only as many lines as their area allows), top and bottom solid skins from the
    up- and down-facing surfaces within ``top_solid_layers`` / ``bottom_solid_layers``, clipped
    to the region inside the perimeters, bridges over air, sparse infill from the remaining
-   region at the profile's density, supports and their interface layers under the overhangs,
-   travel and retractions between loops and islands. Time comes from a motion model: per-feature
-   speeds capped by the filament's volumetric flow and the machine's feed rates, trapezoidal
-   acceleration on every run between corners (with the jerk-limited junction speed of each
-   corner class), the first-layer speed and acceleration, the retraction and Z-lift moves, and
-   the cooling slow-down to ``slowdown_below_layer_time``. Material is the extrusion
-   cross-section (PrusaSlicer's rounded rectangle) times the path length.
+   region at the profile's density with its anchors along the boundary, supports and their
+   interface layers under the overhangs grown by PrusaSlicer's contact margin and snapped to its
+   support grid, travel and retractions to every loop, fill piece and island. Time comes from a
+   motion model: per-feature speeds capped by the filament's volumetric flow and the machine's
+   feed rates, trapezoidal acceleration on every run between corners (with the jerk-limited
+   junction speed of each corner class), the first-layer speed and acceleration, the retraction
+   and Z-lift moves with their own accelerations, and the cooling slow-down to
+   ``slowdown_below_layer_time`` reckoned as PrusaSlicer's CoolingBuffer does. Material is the
+   extrusion cross-section (PrusaSlicer's rounded rectangle) times the path length. Overlapping
+   bodies are counted once (the union's share of their summed volume and surface).
 
 Every figure comes from the PrusaSlicer profile set (``FdmProfile.load``: the same ``.ini``
 files the precise mode and the machine link slice with). There is no constant fitted to parts:
@@ -48,12 +52,15 @@ from scipy.sparse.csgraph import connected_components
 from odm_engine.slicing import profile_reader
 
 ANALYSIS_KEY = "fdm_layers"
-TABLE_VERSION = 1
+TABLE_VERSION = 2
 PITCH_MM = 0.1
 # Beyond these no FDM machine prints the part, or sectioning it would take more memory than an
 # analysis may: the analysis stores no table and quotes fall back to the volume formula.
 MAX_HEIGHT_MM = 1000.0
 MAX_PIECES = 25_000_000
+# PrusaSlicer grows every overhang's support contact area by this margin past its free edges
+# (SUPPORT_MATERIAL_MARGIN in its SupportMaterial.cpp).
+SUPPORT_MARGIN_MM = 1.5
 # PrusaSlicer prints loops no longer than a 6.5 mm radius circle at small_perimeter_speed.
 SMALL_LOOP_MM = 2 * math.pi * 6.5
 # Corner classes by turn angle (degrees): below the first a contour is smooth.
@@ -66,16 +73,25 @@ _BASE_COLUMNS = (
     "area_mm2",
     "loops",
     "holes",
+    "large_holes",
     "small_loop_mm",
     "support_mm2",
     "overhang_mm2",
     "bridged_support_mm2",
     "bridged_overhang_mm2",
+    "support_edge_mm",
+    "overhang_edge_mm",
+    "bridged_support_edge_mm",
+    "bridged_overhang_edge_mm",
+    "overhang_contour_mm",
 )
 _CORNER_COLUMNS = tuple(f"corners_{i}" for i in range(len(CORNER_EDGES_DEG)))
+# Contour length by direction, folded onto a quarter turn: where fill lines end on it.
+DIRECTION_BINS = 6
+_DIRECTION_COLUMNS = tuple(f"contour_mm_dir_{i}" for i in range(DIRECTION_BINS))
 _UP_COLUMNS = tuple(f"up_mm2_{i}" for i in range(len(SLOPE_EDGES_TAN) + 1))
 _DOWN_COLUMNS = tuple(f"down_mm2_{i}" for i in range(len(SLOPE_EDGES_TAN) + 1))
-COLUMNS = _BASE_COLUMNS + _CORNER_COLUMNS + _UP_COLUMNS + _DOWN_COLUMNS
+COLUMNS = _BASE_COLUMNS + _CORNER_COLUMNS + _UP_COLUMNS + _DOWN_COLUMNS + _DIRECTION_COLUMNS
 
 
 # --- Sectioning (analysis time) --------------------------------------------------------------
@@ -88,6 +104,8 @@ def layer_table(
     rotation: np.ndarray,
     *,
     supports: tuple[np.ndarray, ...] | None = None,
+    overhang_angle_deg: float = 45.0,
+    union_share: tuple[float, float] = (1.0, 1.0),
     pitch: float = PITCH_MM,
 ) -> dict | None:
     """The packed fine-layer table of a closed, outward-facing mesh turned by ``rotation``.
@@ -96,9 +114,14 @@ def layer_table(
     ``MAX_PIECES`` triangle pieces (no printer takes it; the memory stays bounded).
 
     ``pairs`` are the mesh's two-face edges (face a, face b, vertex from, vertex to), as
-    ``repair.EdgeTopology.pairs``. ``supports`` is (top z, bottom z, projected area, bridged)
-    of the support columns under the overhang samples (``support_columns``), in the same
-    turned frame (z from the plate).
+    ``repair.EdgeTopology.pairs``. ``supports`` is (top z, bottom z, projected area, bridged,
+    edge length) of the support columns under the overhang samples and along the overhangs'
+    free edges (``support_columns``), in the same turned frame (z from the plate). Faces
+    leaning more than ``overhang_angle_deg`` from vertical are overhangs: the length of the
+    contour across them is kept per layer (the slicer's contact layers follow it).
+    ``union_share`` (volume, area) is the share of the summed bodies the union keeps
+    (``overlap.union_share``): overlapping bodies are printed once, so their sections' areas
+    and contours are scaled down by it.
     """
     turned = np.asarray(vertices, dtype=np.float64) @ np.asarray(rotation, dtype=np.float64).T
     turned[:, 2] -= turned[:, 2].min()
@@ -111,9 +134,21 @@ def layer_table(
         return None
     sorted_faces = _SortedFaces.of(turned, faces, pairs)
     columns = dict.fromkeys(COLUMNS)
-    _contours(sorted_faces, pitch, bins, columns)
-    _surfaces(sorted_faces, pitch, bins, columns)
+    tilt = _tilt(sorted_faces)
+    normal_z, horizontal = tilt
+    # Leaning more than the angle from vertical, downwards: the tangent of the face's angle
+    # from horizontal (horizontal / |normal_z|) is under the angle's cotangent.
+    cotangent = 1 / math.tan(math.radians(overhang_angle_deg))
+    overhanging = (normal_z < 0) & (horizontal < -normal_z * cotangent)
+    _contours(sorted_faces, pitch, bins, columns, overhanging)
+    _surfaces(sorted_faces, tilt, pitch, bins, columns)
     _supports(supports, pitch, bins, columns)
+    volume_share, area_share = union_share
+    for name in COLUMNS:
+        if name == "area_mm2":
+            columns[name] = np.asarray(columns[name]) * volume_share
+        elif name.startswith(("contour", "small_loop", "corners_", "up_mm2", "down_mm2")):
+            columns[name] = np.asarray(columns[name]) * area_share
     data = np.stack([np.asarray(columns[name], dtype=np.float32) for name in COLUMNS])
     return {
         "version": TABLE_VERSION,
@@ -185,8 +220,22 @@ class _SortedFaces:
         return len(self.za)
 
 
-def _contours(faces: _SortedFaces, pitch: float, bins: int, columns: dict) -> None:
-    """Per fine layer: contour length, area, loops, holes, small loop length, corners by class.
+def _tilt(faces: _SortedFaces) -> tuple[np.ndarray, np.ndarray]:
+    """Each face's outward normal (twice its area long): vertical component, horizontal length."""
+    ab = (faces.xb - faces.xa, faces.yb - faces.ya, faces.zb - faces.za)
+    ac = (faces.xc - faces.xa, faces.yc - faces.ya, faces.zc - faces.za)
+    sign = np.where(faces.forward, 1.0, -1.0)
+    normal_z = (ab[0] * ac[1] - ab[1] * ac[0]) * sign
+    normal_x = ab[1] * ac[2] - ab[2] * ac[1]
+    normal_y = ab[2] * ac[0] - ab[0] * ac[2]
+    return normal_z, np.hypot(normal_x, normal_y)
+
+
+def _contours(
+    faces: _SortedFaces, pitch: float, bins: int, columns: dict, overhanging: np.ndarray
+) -> None:
+    """Per fine layer: contour length, area, loops, holes, small loop length, corners by class,
+    and the length of contour across overhanging faces.
 
     A plane between a and c cuts the long edge a-c and one short edge; the contour (material
     on its left) enters by the falling edge and leaves by the rising one, so for a -> b -> c
@@ -251,14 +300,24 @@ def _contours(faces: _SortedFaces, pitch: float, bins: int, columns: dict) -> No
     hole = closed & (loop_area < 0)
     small = closed & (loop_length <= SMALL_LOOP_MM)
     columns["contour_mm"] = np.bincount(plane, weights=length, minlength=bins)
+    over = per_piece(overhanging)
+    columns["overhang_contour_mm"] = np.bincount(plane[over], weights=length[over], minlength=bins)
     columns["area_mm2"] = np.bincount(plane, weights=twice_area, minlength=bins) / 2
     columns["loops"] = np.bincount(loop_plane[closed], minlength=bins)
     columns["holes"] = np.bincount(loop_plane[hole], minlength=bins)
+    columns["large_holes"] = np.bincount(loop_plane[hole & ~small], minlength=bins)
     columns["small_loop_mm"] = np.bincount(
         loop_plane[small], weights=loop_length[small], minlength=bins
     )
     # Corner at the leaving edge: turn between this piece's direction and its successor's.
     direction = np.arctan2(step_y, step_x)
+    folded = np.remainder(direction, math.pi / 2) / (math.pi / 2) * DIRECTION_BINS
+    direction_bin = np.minimum(folded.astype(np.int64), DIRECTION_BINS - 1)
+    by_direction = np.bincount(
+        plane * DIRECTION_BINS + direction_bin, weights=length, minlength=bins * DIRECTION_BINS
+    ).reshape(bins, DIRECTION_BINS)
+    for index, name in enumerate(_DIRECTION_COLUMNS):
+        columns[name] = by_direction[:, index]
     turn = np.abs(np.remainder(direction[after_index] - direction + np.pi, 2 * np.pi) - np.pi)
     turn_deg = np.degrees(np.where(valid & (length > 0), turn, 0.0))
     corner_class = np.searchsorted(CORNER_EDGES_DEG, turn_deg, side="right") - 1
@@ -285,16 +344,11 @@ def _neighbours(faces: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     return neighbour
 
 
-def _surfaces(faces: _SortedFaces, pitch: float, bins: int, columns: dict) -> None:
-    """Projected area of the up- and down-facing surface in each fine layer, by slope class."""
-    ab = (faces.xb - faces.xa, faces.yb - faces.ya, faces.zb - faces.za)
-    ac = (faces.xc - faces.xa, faces.yc - faces.ya, faces.zc - faces.za)
-    sign = np.where(faces.forward, 1.0, -1.0)
-    normal_z = (ab[0] * ac[1] - ab[1] * ac[0]) * sign
-    normal_x = ab[1] * ac[2] - ab[2] * ac[1]
-    normal_y = ab[2] * ac[0] - ab[0] * ac[2]
+def _surfaces(faces: _SortedFaces, tilt: tuple, pitch: float, bins: int, columns: dict) -> None:
+    """Projected area of the up- and down-facing surface in each fine layer, by slope class
+    (``tilt``: each face's normal, as ``_tilt``)."""
+    normal_z, horizontal = tilt
     projected = np.abs(normal_z) / 2
-    horizontal = np.hypot(normal_x, normal_y)
     slope = np.searchsorted(SLOPE_EDGES_TAN, horizontal / np.maximum(np.abs(normal_z), 1e-300))
     z0, z1, z2 = faces.za, faces.zb, faces.zc
     # Fine-layer boundaries k * pitch strictly inside each triangle's z range.
@@ -335,25 +389,30 @@ def _share_below(level, z0, z1, z2):
 
 
 def _supports(supports, pitch, bins, columns) -> None:
-    """Area of the support columns crossing each fine layer, and of the overhangs they hold.
+    """Area of the support columns crossing each fine layer, and of the overhangs they hold;
+    the same for the length of the overhangs' free edges (where the slicer grows them).
 
     Columns under flat overhangs that stand on the part (a cavity's ceiling, a bridge over a
     slot) are kept apart: a slicer told not to support bridges prints them in the air.
     """
     if supports is None or not len(supports[0]):
-        supports = (np.zeros(0),) * 3 + (np.zeros(0, dtype=bool),)
+        supports = (np.zeros(0),) * 3 + (np.zeros(0, dtype=bool), np.zeros(0))
     top, bottom, area = (np.asarray(values, dtype=np.float64) for values in supports[:3])
     bridged = np.asarray(supports[3], dtype=bool)
+    edge = np.asarray(supports[4], dtype=np.float64)
     top_layer = np.clip(np.floor(top / pitch).astype(np.int64), 0, bins - 1)
     bottom_layer = np.clip(np.floor(bottom / pitch).astype(np.int64), 0, bins)
     for prefix, chosen in (("", ~bridged), ("bridged_", bridged)):
-        support = np.zeros(bins + 1)
-        np.add.at(support, bottom_layer[chosen], area[chosen])
-        np.add.at(support, top_layer[chosen], -area[chosen])
-        columns[f"{prefix}support_mm2"] = np.maximum(np.cumsum(support)[:bins], 0.0)
-        columns[f"{prefix}overhang_mm2"] = np.bincount(
-            top_layer[chosen], weights=area[chosen], minlength=bins
-        )
+        for held, column, size in (
+            ("overhang_mm2", "support_mm2", area),
+            ("overhang_edge_mm", "support_edge_mm", edge),
+        ):
+            crossing = np.bincount(bottom_layer[chosen], size[chosen], minlength=bins + 1)
+            crossing -= np.bincount(top_layer[chosen], size[chosen], minlength=bins + 1)
+            columns[f"{prefix}{column}"] = np.maximum(np.cumsum(crossing)[:bins], 0.0)
+            columns[f"{prefix}{held}"] = np.bincount(
+                top_layer[chosen], weights=size[chosen], minlength=bins
+            )
 
 
 # --- Profile ----------------------------------------------------------------------------------
@@ -386,6 +445,8 @@ class FdmProfile:
     bottom_min_mm: float
     infill_density: float
     fill_pattern: str
+    fill_angle_deg: float
+    infill_anchor_max: float
     widths: Mapping[str, float]
     speeds: Mapping[str, float]
     accelerations: Mapping[str, float]
@@ -397,7 +458,11 @@ class FdmProfile:
     max_feed_z: float
     max_acceleration_extruding: float
     max_acceleration_z: float
+    max_acceleration_retracting: float
+    max_acceleration_e: float
     jerk_xy: float
+    jerk_z: float
+    jerk_e: float
     max_volumetric_speed: float
     retract_length: float
     retract_speed: float
@@ -490,6 +555,8 @@ class FdmProfile:
             bottom_min_mm=_number(config, "bottom_solid_min_thickness"),
             infill_density=_number(config, "fill_density", 1.0),
             fill_pattern=str(config.get("fill_pattern", "")),
+            fill_angle_deg=_number(config, "fill_angle"),
+            infill_anchor_max=_number(config, "infill_anchor_max", widths["infill"]),
             widths=widths,
             speeds=speeds,
             accelerations=accelerations,
@@ -504,9 +571,13 @@ class FdmProfile:
             max_feed_z=_number(config, "machine_max_feedrate_z"),
             max_acceleration_extruding=_number(config, "machine_max_acceleration_extruding"),
             max_acceleration_z=_number(config, "machine_max_acceleration_z"),
+            max_acceleration_retracting=_number(config, "machine_max_acceleration_retracting"),
+            max_acceleration_e=_number(config, "machine_max_acceleration_e"),
             jerk_xy=min(
                 _number(config, "machine_max_jerk_x"), _number(config, "machine_max_jerk_y")
             ),
+            jerk_z=_number(config, "machine_max_jerk_z"),
+            jerk_e=_number(config, "machine_max_jerk_e"),
             max_volumetric_speed=_number(config, "filament_max_volumetric_speed") or math.inf,
             retract_length=_number(config, "retract_length"),
             retract_speed=_number(config, "retract_speed"),
@@ -667,8 +738,10 @@ def estimate(table: Mapping, profile: FdmProfile) -> LayerEstimate:
 
     # Skins: each surface piece becomes solid in the layers within reach. Only the part of it
     # inside the perimeters shows as a top surface (a slope of tangent t moves h/t per layer);
-    # with ensure_vertical_shell_thickness the slicer keeps the whole reach solid, measured
-    # from the inner edge of the perimeters, so that sloped shells are as thick as flat ones.
+    # with ensure_vertical_shell_thickness the slicer makes solid whatever part of a layer's
+    # inside is not inside in every layer within reach (discover_vertical_shells), so the
+    # layers below a surface keep its whole reach solid, measured from the inner edge of the
+    # perimeters; the surface's own layer shows only what lies inside its perimeters.
     band = np.array(offsets[-1]) + per_s / 2
     slope_tan = _class_middles(SLOPE_EDGES_TAN, first=0.0)
     top_layers = max(profile.top_layers, math.ceil(profile.top_min_mm / profile.layer_height))
@@ -684,7 +757,7 @@ def estimate(table: Mapping, profile: FdmProfile) -> LayerEstimate:
         band_layers = band * tan / np.maximum(h, 1e-9)
         for j in range(top_layers):
             visible = np.clip(1 + j - band_layers, 0.0, 1.0)
-            share = 1.0 if profile.vertical_shells else visible
+            share = 1.0 if profile.vertical_shells and j > 0 else visible
             # A surface in print layer i is solid in layers i - j.
             shifted = np.zeros(count)
             if j < count:
@@ -694,7 +767,7 @@ def estimate(table: Mapping, profile: FdmProfile) -> LayerEstimate:
                 top_surface += up[cls] * visible
         for j in range(bottom_layers):
             visible = np.clip(1 + j - band_layers, 0.0, 1.0)
-            share = 1.0 if profile.vertical_shells else visible
+            share = 1.0 if profile.vertical_shells and j > 0 else visible
             shifted = np.zeros(count)
             if j < count:
                 shifted[j:] = (down[cls] * share)[: count - j]
@@ -720,23 +793,59 @@ def estimate(table: Mapping, profile: FdmProfile) -> LayerEstimate:
     bridge_line = profile.nozzle * math.sqrt(profile.bridge_flow_ratio)
     bridge_mm = bridge / (bridge_line + 0.05 * profile.nozzle)
     sparse_mm = sparse * profile.infill_density / spacing(infill_w, h)
+    # Infill anchors: PrusaSlicer joins neighbouring line ends along the region's boundary
+    # when the boundary between them is at most infill_anchor_max long, alternately on either
+    # side: half of the boundary where lines end on it. Along a boundary at angle phi to the
+    # lines, ends are line_gap / sin(phi) apart. The lines run one way on a layer and across
+    # on the next (the gyroid along X and Y, the others at fill_angle and across). The sparse
+    # region's boundary is the inner perimeter's, shrunk with the core a skin ring leaves.
+    line_gap = spacing(infill_w, h) / max(profile.infill_density, 1e-9)
+    fill_angle = 0.0 if profile.fill_pattern == "gyroid" else profile.fill_angle_deg
+    bin_middle = (np.arange(DIRECTION_BINS) + 0.5) * 90.0 / DIRECTION_BINS
+    joined = np.zeros((DIRECTION_BINS, count))
+    for lines in (fill_angle, fill_angle + 90.0):
+        sine = np.abs(np.sin(np.radians(bin_middle - lines)))[:, None]
+        joined += 0.25 * (line_gap[None, :] <= profile.infill_anchor_max * sine)
+    by_direction = np.stack([at_middle(name) for name in _DIRECTION_COLUMNS])
+    covered = (by_direction * joined).sum(axis=0) / np.maximum(by_direction.sum(axis=0), 1e-9)
+    core_share = np.clip(sparse / np.maximum(inner, 1e-9), 0.0, 1.0)
+    sparse_edge = loop_lengths[-1] * np.sqrt(core_share)
+    sparse_mm = sparse_mm + (sparse > 0) * (profile.infill_density < 1) * covered * sparse_edge
 
     # Supports: sparse lines under the overhangs, denser interface layers right under them.
+    # PrusaSlicer grows each contact area by its margin past the overhang's free edges and
+    # snaps the support regions outward to its grid (cells of one support line spacing): a
+    # straight edge at a random angle and offset gains half a cell's projected width, 2/pi
+    # of a cell on average. Contact layers follow the overhang's outline on slopes as well.
     support_w = widths["support"]
     support_area = np.zeros(count)
     overhang = np.zeros(count)
+    contact_edge = np.zeros(count)
+    grid_cell = profile.support_spacing + spacing(support_w, profile.layer_height)
+    snap = 2 / math.pi * grid_cell
     if profile.support:
         prefixes = [""] if profile.dont_support_bridges else ["", "bridged_"]
+        layer_count = np.maximum(ends - starts, 1)
         for prefix in prefixes:
-            support_area += summed(f"{prefix}support_mm2") / np.maximum(ends - starts, 1)
+            support_area += summed(f"{prefix}support_mm2") / layer_count
+            support_area += (
+                summed(f"{prefix}support_edge_mm") / layer_count * (SUPPORT_MARGIN_MM + snap)
+            )
             overhang += summed(f"{prefix}overhang_mm2")
+            contact_edge += summed(f"{prefix}overhang_edge_mm")
+        contact_edge += at_middle("overhang_contour_mm")
     interface_area = np.zeros(count)
+    interface_band = np.zeros(count)
     gap_layers = max(0, round(profile.support_contact_distance / profile.layer_height))
     for j in range(profile.support_interface_layers):
         shift = gap_layers + j + 1
         if shift < count:
             interface_area[: count - shift] += overhang[shift:]
-    interface_area = np.minimum(interface_area, support_area)
+            interface_band[: count - shift] = np.maximum(
+                interface_band[: count - shift], contact_edge[shift:] * snap
+            )
+    support_area = np.maximum(support_area, interface_area + interface_band)
+    interface_area = np.minimum(interface_area + interface_band, support_area)
     support_mm = (support_area - interface_area) / (profile.support_spacing + spacing(support_w, h))
     interface_mm = interface_area / (profile.support_interface_spacing + spacing(support_w, h))
 
@@ -828,41 +937,75 @@ def estimate(table: Mapping, profile: FdmProfile) -> LayerEstimate:
             key = _distinct_index(infill_w, h, speed, accel_of(feature))
             times[feature] = np.maximum(times[feature], length * per_mm[key])
 
-    # Travel and retractions: between loops and islands, and at each layer change.
+    # Travel and retractions: to every perimeter loop, to every piece of each fill region, and
+    # at each layer change. PrusaSlicer chains the lines of a fill along the region's boundary
+    # (infill anchors, monotonic linking), around small holes too: each fill kind prints in
+    # one piece per island, and two more for every hole wider than a small perimeter loop,
+    # where the sweep splits and merges again (boustrophedon decomposition). Each island is
+    # reached from afar; within it the next loop or piece starts about one mean chord of the
+    # section away (Cauchy: pi * area / contour), and the loops of one contour one line apart
+    # (no retraction).
+    retract_accel = min(profile.max_acceleration_retracting, profile.max_acceleration_e)
     retraction = (
-        profile.retract_length / profile.retract_speed
-        + profile.retract_length / profile.deretract_speed
+        _move_time(profile.retract_length, profile.retract_speed, retract_accel, profile.jerk_e)
+        + _move_time(profile.retract_length, profile.deretract_speed, retract_accel, profile.jerk_e)
         + 2
         * _move_time(
             profile.retract_lift,
             min(profile.travel_speed_z, profile.max_feed_z),
             profile.max_acceleration_z,
-            0.0,
+            profile.jerk_z,
         )
     )
     travel_accel = min(profile.accelerations["travel"], profile.max_acceleration_extruding)
-    support_islands = (support_area > 0) * 1.0
-    hops = loops + islands * (sparse_mm + solid_mm > 0) + support_islands
+    has_core = (sparse_mm > 0) * 1.0
+    skins = (solid_mm > 0) * 1.0 + (top_mm > 0) + (bridge_mm > 0)
+    pieces = islands + 2 * np.minimum(np.round(at_middle("large_holes")), holes)
+    fill_pieces = (has_core + skins) * pieces
+    support_pieces = (support_area > 0) * 1.0 + (interface_area > 0) * 1.0
     footprint = np.maximum(area, 1e-9)
-    hop_length = np.sqrt(footprint / np.maximum(islands, 1))
-    travel = _run_time(hops * hop_length, hops, profile.travel_speed, travel_accel, profile.jerk_xy)
-    retracts = np.where(hop_length > profile.retract_before_travel, hops, 0) + 1
+    far = np.sqrt(footprint / np.maximum(islands, 1))
+    near = np.minimum(math.pi * footprint / np.maximum(contour, 1e-9), far)
+    # The first fill of an island starts where its perimeters end (PrusaSlicer starts each
+    # chain at the end nearest to the nozzle): one line over, like the next perimeter loop.
+    into_fill = np.minimum(fill_pieces, islands)
+    near_hops = np.maximum(loops - islands, 0.0) + fill_pieces - into_fill + support_pieces
+    next_loop = loops * max(profile.perimeters - 1, 0) + into_fill
+    hops = islands + near_hops + next_loop
+    travel_mm = islands * far + near_hops * near + next_loop * per_s
+    travel = _run_time(travel_mm, hops, profile.travel_speed, travel_accel, profile.jerk_xy)
+    retracts = islands + np.where(near > profile.retract_before_travel, near_hops, 0) + 1
     times["travel"] = travel + retracts * retraction
 
-    layer_time = sum(times.values())
-    # Cooling: a layer faster than slowdown_below_layer_time is stretched to it by slowing
-    # the extrusions (never below min_print_speed).
-    extrude_time = layer_time - times["travel"]
-    extruded_mm = external_mm + perimeter_mm + solid_mm + top_mm + bridge_mm + sparse_mm
-    extruded_mm = extruded_mm + support_mm + interface_mm
-    slowest = extrude_time + np.where(
-        extrude_time > 0, extruded_mm / profile.min_print_speed - extrude_time, 0
+    # Cooling: PrusaSlicer's CoolingBuffer stretches a layer whose time, reckoned as length over
+    # feed rate (no acceleration), is under slowdown_below_layer_time to it by slowing the
+    # extrusions, never below min_print_speed. Slowed extrusions then take about their length
+    # over the slower feed rate (little left to accelerate); travel and retractions keep the
+    # motion model's time.
+    extruded = {
+        "external": external_mm - small_external,
+        "perimeter": perimeter_mm - small_perimeter,
+        "small": small_external + small_perimeter,
+        "solid": solid_mm,
+        "top": top_mm,
+        "bridge": bridge_mm,
+        "infill": sparse_mm,
+        "support": support_mm,
+        "interface": interface_mm,
+    }
+    extruded_mm = sum(extruded.values())
+    nominal_extrude = sum(length / speed_of(feature) for feature, length in extruded.items())
+    lift_speed = min(profile.travel_speed_z, profile.max_feed_z)
+    nominal_retraction = (
+        profile.retract_length / profile.retract_speed
+        + profile.retract_length / profile.deretract_speed
+        + 2 * profile.retract_lift / lift_speed
     )
-    target = np.minimum(
-        np.maximum(layer_time, profile.slowdown_below_layer_time),
-        times["travel"] + np.maximum(slowest, extrude_time),
-    )
-    times["cooling"] = np.maximum(target - layer_time, 0.0)
+    nominal_rest = travel_mm / profile.travel_speed + retracts * nominal_retraction
+    stretched = np.maximum(nominal_extrude, profile.slowdown_below_layer_time - nominal_rest)
+    slowest = np.maximum(nominal_extrude, extruded_mm / profile.min_print_speed)
+    slowed = (np.minimum(stretched, slowest) + times["travel"]) * (extruded_mm > 0)
+    times["cooling"] = np.maximum(slowed - sum(times.values()), 0.0)
 
     volumes = {
         "perimeters": external_mm * cross_section(ext_w, h)
@@ -902,11 +1045,16 @@ def _class_middles(edges, first: float | None = None) -> np.ndarray:
 
 
 def support_columns(surface, rotation: np.ndarray, angle_deg: float):
-    """(top z, bottom z, projected area, bridged) of the support column under each overhang.
+    """(top z, bottom z, projected area, bridged, edge length) of the support columns.
 
-    The same rule as ``orientation.support_volumes`` for one direction: a sample leaning more
-    than ``angle_deg`` from vertical that is above the plate needs a column down to the plate
-    or to the part below it (ray cast). Heights are measured from the lowest vertex.
+    One column under each overhang sample: the same rule as ``orientation.support_volumes``
+    for one direction, a sample leaning more than ``angle_deg`` from vertical that is above
+    the plate needs a column down to the plate or to the part below it (ray cast). And one
+    under each free edge of the overhangs (an edge where the overhang meets a face that does
+    not go down from it, so that air lies under the edge's outer side): PrusaSlicer grows
+    every overhang's contact area past such edges (``SUPPORT_MARGIN_MM``) and snaps the
+    support to its grid, so its columns stand wider than the overhang. Edge rows have no
+    area and sample rows no edge length. Heights are measured from the lowest vertex.
     ``bridged`` marks flat overhangs whose column stands on the part: bridges a slicer may
     print without support.
     """
@@ -915,22 +1063,69 @@ def support_columns(surface, rotation: np.ndarray, angle_deg: float):
     bottom = float((surface.vertices @ up).min())
     height = samples.points @ up - bottom
     downward = -(samples.normals @ up)
-    needs = (downward > math.sin(math.radians(angle_deg))) & (height > 1e-4)
+    sine = math.sin(math.radians(angle_deg))
+    flat_cos = 1 / math.hypot(1.0, SLOPE_EDGES_TAN[0])
+    needs = (downward > sine) & (height > 1e-4)
     rows = np.flatnonzero(needs)
-    if not len(rows):
-        return np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool)
-    column = height[rows].copy()
+    edges = _free_edges(surface, up, bottom, sine)
+    origins = np.vstack([samples.points[rows], edges[0]])
+    tops = np.concatenate([height[rows], edges[1]])
+    if not len(tops):
+        return np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool), np.zeros(0)
     distance, _ = surface.grid.first_hit(
-        samples.points[rows],
-        np.tile(-up, (len(rows), 1)),
-        samples.faces[rows],
-        t_max=column,
+        origins,
+        np.tile(-up, (len(tops), 1)),
+        np.concatenate([samples.faces[rows], edges[2]]),
+        t_max=tops,
     )
-    top = height[rows]
-    on_part = distance < column
-    flat = downward[rows] > 1 / math.hypot(1.0, SLOPE_EDGES_TAN[0])
-    column = np.minimum(distance, column)
-    return top, top - column, samples.area_each * downward[rows], on_part & flat
+    on_part = distance < tops
+    flat = np.concatenate([downward[rows] > flat_cos, edges[3] > flat_cos])
+    area = np.concatenate([samples.area_each * downward[rows], np.zeros(len(edges[1]))])
+    length = np.concatenate([np.zeros(len(rows)), edges[4]])
+    return tops, tops - np.minimum(distance, tops), area, on_part & flat, length
+
+
+def _free_edges(surface, up: np.ndarray, bottom: float, sine: float):
+    """The overhangs' free edges: (ray origin just outside the edge, edge height, face beside,
+    the overhang's downward cosine, projected edge length).
+
+    An edge between an overhanging face and one that is not: free when the other face does
+    not go down from the edge (a wall rising from it, a top, the overhang's rim), so the
+    slicer finds air under the edge's outer side. The ray starts half the margin outside it.
+    """
+    vertices, faces = surface.vertices, surface.faces
+    pairs = surface.mesh.topology.pairs
+    heights = vertices @ up - bottom
+    downward = -(surface.normals @ up)
+    needs = (downward > sine) & (heights[faces].max(axis=1) > 1e-4)
+    if not len(pairs):
+        return np.zeros((0, 3)), np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
+    face_a, face_b = pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
+    border = needs[face_a] != needs[face_b]
+    over = np.where(needs[face_a], face_a, face_b)[border]
+    other = np.where(needs[face_a], face_b, face_a)[border]
+    start, end = vertices[pairs[border, 2]], vertices[pairs[border, 3]]
+    middle = (start + end) / 2
+    edge_height = middle @ up - bottom
+    beside = heights[faces[other]].mean(axis=1)
+    free = beside >= edge_height - 1e-6
+    step = end - start
+    step -= np.outer(step @ up, up)
+    length = np.linalg.norm(step, axis=1)
+    # Outward: across the edge, away from the overhanging face, in the horizontal plane.
+    away = middle - vertices[faces[over]].mean(axis=1)
+    away -= np.outer(away @ up, up)
+    across = np.cross(up, step) / np.maximum(length, 1e-12)[:, None]
+    across *= np.sign(np.sum(across * away, axis=1))[:, None]
+    keep = np.flatnonzero(free & (length > 0))
+    # A finely ridged underside has edges by the million: cast one ray per stride, standing
+    # for the edges skipped (the ray casts stay as bounded as the surface samples').
+    stride = max(1, math.ceil(len(keep) / max(len(surface.samples), 1)))
+    total = float(length[keep].sum())
+    keep = keep[::stride]
+    kept_length = length[keep] * (total / max(float(length[keep].sum()), 1e-300))
+    origins = middle[keep] + across[keep] * SUPPORT_MARGIN_MM / 2
+    return origins, edge_height[keep], over[keep], downward[over[keep]], kept_length
 
 
 # PrusaSlicer's gyroid (FillGyroid.cpp): the pattern is scaled so that its density matches,

@@ -5,10 +5,13 @@ one of ``odm_engine.slicing.layers`` with the PrusaSlicer profile of the machine
 profile named like the machine's code, else the slicer's default printer) and of the material
 (its own profile, else the slicer's default material, weighed with the material's density);
 the process's layer height, perimeters, solid layers and infill override the print profile's.
-Analyses stored before that table fall back to the volume-based formula of ``extrusion_mm3``.
+Analyses stored without that table (or with another version of it) fall back to the
+volume-based formula of ``extrusion_mm3``.
 """
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 from odm_engine.pricing.costing import (
     DfmIssue,
@@ -49,10 +52,16 @@ def profile_overrides(fdm: FdmParams) -> dict[str, float | int | str]:
     }
 
 
+def reads_layer_table(table: Mapping[str, Any] | None) -> bool:
+    """Whether an analysis's layer table (its ``fdm_layers``) is one this engine estimates
+    from; an analysis stored without it, or by another version, prices with the volume formula."""
+    return bool(table) and table.get("version") == layers.TABLE_VERSION
+
+
 def layered(job: Job) -> tuple[layers.LayerEstimate, str] | None:
-    """The layer-based estimate and its profile name, or None without a layer table."""
+    """The layer-based estimate and its profile name, or None (``reads_layer_table``)."""
     table = job.geometry.fdm_layers
-    if not table:
+    if not reads_layer_table(table):
         return None
     printer, material = slicer_profile(job)
     profile = layers.FdmProfile.load(printer, material, profile_overrides(job.process))
