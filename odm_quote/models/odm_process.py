@@ -9,6 +9,8 @@ from odm_engine.slicing import precise
 
 # Fields of the engine's process records that are not numbers users tune.
 IDENTITY_FIELDS = ("code", "name", "default_material")
+# The estimate's band is measured on this many of a process's latest slice samples.
+BAND_SAMPLES = 200
 
 
 def tunable_fields(technology):
@@ -63,6 +65,12 @@ class OdmProcess(models.Model):
         "fitted on the slice samples.",
     )
     calibration_summary = fields.Char(compute="_compute_calibration_summary")
+    estimate_band = fields.Json(
+        readonly=True,
+        groups="base.group_user",
+        help="FDM: how far the slicer's time and filament were from the instant estimate on the "
+        "latest slice samples ({quantity: {relative, samples}}); the range an instant quote shows.",
+    )
     slice_sample_ids = fields.One2many("odm.slice.sample", "process_id", string="Slice samples")
 
     _sql_constraints = [
@@ -151,6 +159,22 @@ class OdmProcess(models.Model):
                     ]
                 )
             )
+
+    def _odm_refresh_estimate_band(self):
+        """Measures the instant estimate's band on the latest slice samples (the estimate in use
+        changes, so old samples say less about it)."""
+        for process in self:
+            samples = process.slice_sample_ids[:BAND_SAMPLES]
+            bands = {}
+            for quantity in precise.MEASURED:
+                pairs = [
+                    (sample[f"estimate_{quantity}"], sample[f"slicer_{quantity}"])
+                    for sample in samples
+                ]
+                relative = precise.uncalibrated_band(pairs)
+                if relative is not None:
+                    bands[quantity] = {"relative": relative, "samples": len(pairs)}
+            process.estimate_band = bands
 
     @api.model
     def _odm_offered(self):

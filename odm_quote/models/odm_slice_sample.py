@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class OdmSliceSample(models.Model):
@@ -20,3 +20,36 @@ class OdmSliceSample(models.Model):
     estimate_material_g = fields.Float("Instant filament (g)", required=True)
     slicer_material_g = fields.Float("Slicer filament (g)", required=True)
     slicer_version = fields.Char()
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        samples = super().create(vals_list)
+        samples.process_id._odm_refresh_estimate_band()
+        return samples
+
+    @api.model
+    def _odm_record(self, instant, sliced):
+        """A sample of an instant quote (odm.part.quote) next to its fresh slice
+        (SliceResult.to_dict()); none for a quote already priced with slicer figures."""
+        parameters = instant.sudo().parameters or {}
+        if parameters.get("measured"):
+            return self.browse()
+        # The raw instant figures, before any calibration corrected them.
+        calibrated = parameters.get("calibrated") or {}
+        estimate = {
+            name: calibrated[name]["estimate"] if name in calibrated else instant.result[name]
+            for name in ("print_time_s", "material_g")
+        }
+        return self.create(
+            {
+                "process_id": instant.process_id.id,
+                "part_id": instant.part_id.id,
+                "printer": sliced["printer"],
+                "material": sliced["material"],
+                "estimate_print_time_s": estimate["print_time_s"],
+                "slicer_print_time_s": sliced["print_time_s"],
+                "estimate_material_g": estimate["material_g"],
+                "slicer_material_g": sliced["filament_g"],
+                "slicer_version": sliced["slicer"],
+            }
+        )

@@ -5,20 +5,34 @@ the same print settings makes the slicer's time and filament comparable with it,
 precise quote is also a calibration sample for the instant ones.
 """
 
+import hashlib
+import json
+import math
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from odm_engine.mesh.loaders import Part
-from odm_engine.slicing import calibration, slicer
+from odm_engine.slicing import calibration, profile_reader, slicer
 
 # Printer profiles tried in order when the caller names none: the first one the part fits.
 DEFAULT_PRINTERS = ("MK4", "VORON350")
 # The instant figures a slicer measures, as named in Quote and SliceResult.measured().
 MEASURED = ("print_time_s", "material_g")
+# The share of parts an estimate's band must hold the slicer's figure for.
+BAND_COVERAGE = 0.9
+# Fewer (instant, slicer) pairs than this say nothing about a shop's own parts.
+MIN_BAND_SAMPLES = 3
+# Relative half-width of the 90 % band of the uncalibrated instant estimate before a process has
+# slices of its own: the 90th percentile of |log(slicer / estimate)| of the layer-based estimate
+# against PrusaSlicer over the 117 part x printer pairs of docs/benchmarks/fdm_estimate.md
+# (2026-12-07). An analysis without a layer table prices with the volume formula, whose band
+# there is far wider (FORMULA_BAND).
+PRIOR_BAND = {"print_time_s": 0.13, "material_g": 0.066}
+FORMULA_BAND = {"print_time_s": 0.70, "material_g": 0.22}
 
 
 def write_oriented_stl(part: Part, rotation: Sequence[Sequence[float]], path: Path) -> Path:
@@ -59,6 +73,11 @@ def slice_as_estimated(
         raise too_large or ValueError("no printer profile given")
 
 
+def measured_figures(sliced: Mapping[str, Any]) -> dict[str, float]:
+    """The instant figures a stored slice (``SliceResult.to_dict()``) measured."""
+    return {"print_time_s": sliced["print_time_s"], "material_g": sliced["filament_g"]}
+
+
 def calibrated_figures(
     estimate: Mapping[str, float | None], calibrations: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, dict[str, float]]:
@@ -84,3 +103,79 @@ def fit(samples: Sequence[Mapping[str, float]]) -> dict[str, dict[str, Any]]:
         quantity: fitted.to_dict()
         for quantity, fitted in calibration.fit_calibrations(pairs).items()
     }
+
+
+def slice_key(
+    sha256: str, rotation: Sequence[Sequence[float]], material: str, printers: Sequence[str]
+) -> str:
+    """What makes two slices the same: the file, the orientation, the material and the printer
+    profiles tried, with the content of every profile file (an edited profile slices anew)."""
+    profiles = hashlib.sha256()
+    for printer in printers:
+        for path in profile_reader.profile_files(printer, material):
+            profiles.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    identity = {
+        "file": sha256,
+        "rotation": np.round(np.asarray(rotation, dtype=float), 6).tolist(),
+        "material": material,
+        "printers": list(printers),
+        "profiles": profiles.hexdigest(),
+    }
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+
+
+def uncalibrated_band(
+    pairs: Iterable[tuple[float, float]], coverage: float = BAND_COVERAGE
+) -> float | None:
+    """Relative half-width holding ``coverage`` of the slicer's figures around the instant
+    estimates of (instant, slicer) pairs: the quantile of |log(slicer / instant)|, so the band
+    is as wide as the estimate's errors on the shop's own parts. None below MIN_BAND_SAMPLES."""
+    logs = sorted(
+        abs(math.log(measured / estimate))
+        for estimate, measured in pairs
+        if estimate and measured and estimate > 0 and measured > 0
+    )
+    if len(logs) < MIN_BAND_SAMPLES:
+        return None
+    rank = min(len(logs) - 1, math.ceil(coverage * len(logs)) - 1)
+    return math.expm1(logs[rank])
+
+
+def estimate_band(
+    estimate: Mapping[str, float],
+    calibrated: Mapping[str, Mapping[str, float]],
+    bands: Mapping[str, Mapping[str, Any]],
+    layered: bool = True,
+) -> dict[str, dict[str, Any]]:
+    """Per measured quantity, the range the slicer's figure should fall in: ``calibrated``
+    figures keep their calibration's range; others get the process's measured band (``bands``:
+    {quantity: {"relative", "samples"}}) or, without enough slices, the benchmark's band of the
+    estimate used (``PRIOR_BAND`` layer by layer, else ``FORMULA_BAND``)."""
+    ranges = {}
+    for quantity in MEASURED:
+        value = estimate.get(quantity)
+        if not value:
+            continue
+        if quantity in calibrated:
+            figure = calibrated[quantity]
+            ranges[quantity] = {
+                "value": figure["value"],
+                "low": figure["low"],
+                "high": figure["high"],
+                "basis": "calibration",
+            }
+            continue
+        measured = bands.get(quantity) or {}
+        relative = measured.get("relative")
+        basis = "slices" if relative is not None else "benchmark"
+        if relative is None:
+            relative = (PRIOR_BAND if layered else FORMULA_BAND)[quantity]
+        spread = 1.0 + relative
+        ranges[quantity] = {
+            "value": value,
+            "low": value / spread,
+            "high": value * spread,
+            "basis": basis,
+            "samples": measured.get("samples", 0),
+        }
+    return ranges

@@ -1,0 +1,95 @@
+import base64
+import logging
+
+import psycopg2
+
+from odoo import api, fields, models
+
+from odm_engine.mesh.loaders import load_part
+from odm_engine.slicing import precise
+
+_logger = logging.getLogger(__name__)
+
+
+class OdmSliceResult(models.Model):
+    """What PrusaSlicer measured for one part file in one orientation with one profile set.
+
+    Re-quotes, re-orders and every line of the same file reuse it instead of slicing again.
+    """
+
+    _name = "odm.slice.result"
+    _description = "Slicer Result"
+    _order = "id desc"
+
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    key = fields.Char(required=True, index=True, help="precise.slice_key of the slice.")
+    sha256 = fields.Char("File SHA-256", required=True)
+    printer = fields.Char("Printer profile", required=True)
+    material = fields.Char("Material profile", required=True)
+    print_time_s = fields.Float("Print time (s)", required=True)
+    filament_g = fields.Float("Filament (g)", required=True)
+    result = fields.Json(required=True)
+
+    _sql_constraints = [
+        ("key_company_uniq", "unique(key, company_id)", "A slice is stored once per company."),
+    ]
+
+    @api.model
+    def _odm_printers(self, machine_code):
+        """The printer profiles a part quoted on machine type ``machine_code`` is sliced with:
+        the machine type's, else the default ones (the first the part fits)."""
+        machine_type = self.env["odm.machine.type"].search([("code", "=", machine_code)], limit=1)
+        if machine_type.slicer_printer:
+            return [machine_type.slicer_printer]
+        return list(precise.DEFAULT_PRINTERS)
+
+    @api.model
+    def _odm_key(self, part, machine_code, material):
+        return precise.slice_key(
+            part.sha256,
+            part.analysis["orientation"]["rotation"],
+            material,
+            self._odm_printers(machine_code),
+        )
+
+    @api.model
+    def _odm_stored_for(self, part, machine_code, material):
+        """The stored slice (SliceResult.to_dict()) of ``part`` quoted on ``machine_code`` in
+        ``material``, None when it was not sliced yet: re-quotes of a file cost nothing."""
+        stored = self._odm_stored(part.company_id, self._odm_key(part, machine_code, material))
+        return stored.result if stored else None
+
+    @api.model
+    def _odm_slice(self, part, machine_code, material):
+        """(slicer figures as SliceResult.to_dict(), sliced now?) for ``part`` as the instant
+        estimate placed it, quoted on machine type ``machine_code`` in ``material``: from the
+        store, else sliced now and stored. MeshError or ValueError when the slicer refuses."""
+        printers = self._odm_printers(machine_code)
+        key = self._odm_key(part, machine_code, material)
+        stored = self._odm_stored(part.company_id, key)
+        if stored:
+            return stored.result, False
+        mesh = load_part(base64.b64decode(part.file), part.file_name, unit=part.unit)
+        sliced = precise.slice_as_estimated(mesh, part.analysis, material, printers=printers)
+        values = {
+            "company_id": part.company_id.id,
+            "key": key,
+            "sha256": part.sha256,
+            "printer": sliced.printer,
+            "material": sliced.material,
+            "print_time_s": sliced.print_time_s,
+            "filament_g": sliced.filament_g,
+            "result": sliced.to_dict(),
+        }
+        try:
+            with self.env.cr.savepoint():
+                self.create(values)
+        except psycopg2.IntegrityError:
+            # Another job sliced the same file meanwhile: both measured the same thing.
+            _logger.info("slice %s of %s was stored meanwhile", key, part.sha256)
+        return sliced.to_dict(), True
+
+    def _odm_stored(self, company, key):
+        return self.search([("company_id", "=", company.id), ("key", "=", key)], limit=1)
