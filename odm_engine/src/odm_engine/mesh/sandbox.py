@@ -327,6 +327,7 @@ def _child(job: socket.socket) -> None:
 TASKS = {
     "analyse": "odm_engine.service:analyse_task",
     "tessellate_cad": "odm_engine.mesh.readers_cad:tessellate_task",
+    "viewer": "odm_engine.mesh.viewer_export:viewer_task",
 }
 
 
