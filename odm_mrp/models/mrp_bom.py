@@ -1,7 +1,9 @@
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from odm_engine.scheduling.routing import RoutingError, cycle_minutes, quote_figures
+from odm_engine.scheduling.routing import RoutingError, RoutingStep, cycle_minutes, quote_figures
 
 
 class MrpBom(models.Model):
@@ -69,6 +71,44 @@ class MrpBom(models.Model):
             )
         return operations
 
+    def _odm_with_specification(self, quote, product, figures, operations):
+        """The customer's specification where operators see it: in every operation's
+        instructions with the technical drawing as its worksheet, and an inspection operation
+        (after the last one, its quoted minutes) when the customer asked for inspection."""
+        spec = (quote.result or {}).get("specification")
+        lines = self.env["odm.part.specification"]._odm_describe(spec)
+        if not (lines and operations):
+            return operations
+        note = Markup("<p>%s</p>") % Markup("<br/>").join(lines)
+        drawing = quote.sale_line_id.sudo().odm_specification_ids[:1].drawing
+        sheet = {"worksheet_type": "pdf", "worksheet": drawing} if drawing else {}
+        for _create, _id, values in operations:
+            values.update(note=note, **sheet)
+        inspection = next(
+            (item for item in quote.result["breakdown"] if item["code"] == "inspection"), None
+        )
+        if inspection:
+            last = operations[-1][2]
+            name = self.env["odm.part.specification"]._odm_inspection_label(spec["inspection"])
+            step = RoutingStep(name, "part", inspection["inputs"]["minutes_per_part"])
+            workcenter = self.env["mrp.workcenter"].browse(last["workcenter_id"])
+            operations.append(
+                fields.Command.create(
+                    {
+                        **sheet,
+                        "name": name,
+                        "sequence": last["sequence"] + 1,
+                        "workcenter_id": workcenter.id,
+                        "time_mode": "manual",
+                        "time_cycle_manual": cycle_minutes(
+                            step, figures, workcenter._get_capacity(product)
+                        ),
+                        "note": note,
+                    }
+                )
+            )
+        return operations
+
     def _odm_create_from_quote(self, quote, product):
         material = quote.material_id
         if not material.product_id:
@@ -88,7 +128,9 @@ class MrpBom(models.Model):
             ) from error
         machines = quote.with_env(self.env)._odm_capable_machines()
         if machines or not self._odm_made_elsewhere(quote):
-            operations = self._odm_operations(quote, product, figures, machines)
+            operations = self._odm_with_specification(
+                quote, product, figures, self._odm_operations(quote, product, figures, machines)
+            )
         else:
             operations = []
         self.search([("product_tmpl_id", "=", product.product_tmpl_id.id)]).sequence = 2

@@ -221,13 +221,14 @@ class OdmFederationApi(models.AbstractModel):
         try:
             for line, options in zip(lines, line_options, strict=True):
                 part = self._odm_part_from_file(peer, required_field(line, "part", dict), budget)
-                order._odm_add_part_lines(
+                sale_line = order._odm_add_part_lines(
                     part.sudo(),
                     options.process,
                     options.quantity,
                     material=options.material,
                     finish=options.finish,
                 )
+                self._odm_apply_specification(sale_line, line)
             order.action_confirm()
         except UserError as error:
             raise FederationError(422, "refused", error.args[0]) from error
@@ -305,6 +306,30 @@ class OdmFederationApi(models.AbstractModel):
             raise FederationError(422, "bad_payload", "quantity is required.", "quantity")
         values = {name: payload.get(name) for name in ("process", "material", "finish", "quantity")}
         return self.env["odm.request.options"].resolve(values, company=self.env.company)
+
+    @api.model
+    def _odm_apply_specification(self, sale_line, line):
+        """A line's optional ``specification`` and ``drawing`` (base64 PDF) on its sale line:
+        priced, and reviewed before confirmation as the customer's own would be."""
+        if line.get("specification") is None and not line.get("drawing"):
+            return
+        specs = self.env["odm.part.specification"].sudo()
+        drawing = line.get("drawing") or {}
+        data = b""
+        if drawing:
+            if not isinstance(drawing, dict):
+                raise FederationError(422, "bad_payload", "drawing must be an object.", "drawing")
+            try:
+                data = base64.b64decode(required_field(drawing, "file_base64", str), validate=True)
+            except binascii.Error as error:
+                raise FederationError(
+                    422, "bad_payload", "drawing.file_base64 is not base64.", "drawing"
+                ) from error
+        spec = specs._odm_from_api(line.get("specification") or {}, data)
+        values = specs._odm_values_from_engine(spec)
+        if data:
+            values.update(drawing=data, drawing_name=str(drawing.get("filename") or "drawing.pdf"))
+        specs._odm_set_for_line(sale_line, values)
 
     @api.model
     def _odm_part_from_file(self, peer, part_data, budget=None):

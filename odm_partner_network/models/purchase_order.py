@@ -87,9 +87,19 @@ class PurchaseOrder(models.Model):
                 ],
             }
         )
+        specification = purchase._odm_quote_specification(production.bom_id.odm_quote_id)
+        if specification:
+            line = purchase.order_line
+            line.name = "\n".join([line.name, *specification])
         if not partner.commercial_partner_id.odm_agreement_id.rfq_first:
             purchase.button_confirm()
         return purchase
+
+    def _odm_quote_specification(self, quote):
+        """The customer's specification of a quote version, one line each (tolerance,
+        threads...): what the partner must hold to."""
+        spec = (quote.result or {}).get("specification") if quote else None
+        return self.env["odm.part.specification"]._odm_describe(spec)
 
     def button_approve(self, force=False):
         """A confirmed offload hands the work over to the partner (see _odm_hand_over)."""
@@ -193,6 +203,7 @@ class PurchaseOrder(models.Model):
         ]
         if quote.finish_id:
             lines.append(self.env._("Finish: %(finish)s", finish=quote.finish_id.name))
+        lines += self._odm_quote_specification(quote)
         if self.odm_workorder_id:
             lines.append(
                 self.env._("Operation: %(operation)s", operation=self.odm_workorder_id.name)
@@ -227,18 +238,17 @@ class PurchaseOrder(models.Model):
         ):
             return False
         peer = partner.odm_federation_peer_id
+        line = {
+            "reference": quote.part_id.name,
+            "process": quote.process_id.code,
+            "material": quote.material_id.code or None,
+            "finish": quote.finish_id.code or None,
+            "quantity": self.odm_production_id.product_qty,
+            "part": peer._odm_part_payload(quote.part_id, "geometry"),
+        }
         payload = {
             "po_ref": self.name,
-            "lines": [
-                {
-                    "reference": quote.part_id.name,
-                    "process": quote.process_id.code,
-                    "material": quote.material_id.code or None,
-                    "finish": quote.finish_id.code or None,
-                    "quantity": self.odm_production_id.product_qty,
-                    "part": peer._odm_part_payload(quote.part_id, "geometry"),
-                }
-            ],
+            "lines": [{**line, **self._odm_specification_payload(quote)}],
         }
         key = signing.idempotency_key(peer.key_id, payload)
         answer = peer._odm_call("place_order", payload, key)
@@ -259,6 +269,22 @@ class PurchaseOrder(models.Model):
             )
         )
         return answer
+
+    def _odm_specification_payload(self, quote):
+        """The optional ``specification`` and ``drawing`` of an order line (network API v1):
+        only when the customer gave one, so partners on older versions get what they know."""
+        spec = dict((quote.result or {}).get("specification") or {})
+        if not spec:
+            return {}
+        spec.pop("drawing")
+        payload = {"specification": spec}
+        drawing = quote.sale_line_id.sudo().odm_specification_ids[:1]
+        if drawing.drawing:
+            payload["drawing"] = {
+                "filename": drawing.drawing_name or "drawing.pdf",
+                "file_base64": drawing.with_context(bin_size=False).drawing.decode(),
+            }
+        return payload
 
     def _odm_federation_status(self, state, order_ref=None, tracking_ref=None, carrier=None):
         """A status callback of the partner: the order's remote state moves forward only (a

@@ -5,6 +5,7 @@ pricing records in Odoo); ``docs/quoting.md`` explains what each one does. Sourc
 list prices and machine data sheets; rates are fully burdened shop rates.
 """
 
+import dataclasses
 from pathlib import Path
 
 from odm_engine.pricing.params import (
@@ -24,8 +25,79 @@ from odm_engine.pricing.params import (
     read_overrides,
 )
 
+# What each process holds as made and what specifications cost in it (ProcessParams): ISO 286 /
+# VDI 3405 figures for printing, a 3-axis mill's shop practice, a bridge tool's moulding.
+_SPECIFICATION_RATES = {
+    "FDM": {
+        "standard_tolerance_mm": 0.3,
+        "best_tolerance_mm": 0.1,
+        "thread_min": 2.0,
+        "insert_min": 1.5,
+        "insert_price": 0.12,
+        "standard_roughness_ra_um": 12.5,
+        "finishing_min_per_cm2": 0.08,
+    },
+    "SLA": {
+        "standard_tolerance_mm": 0.15,
+        "best_tolerance_mm": 0.05,
+        "thread_min": 2.0,
+        "insert_min": 1.5,
+        "insert_price": 0.15,
+        "standard_roughness_ra_um": 3.2,
+        "finishing_min_per_cm2": 0.06,
+    },
+    "SLS": {
+        "standard_tolerance_mm": 0.3,
+        "best_tolerance_mm": 0.1,
+        "thread_min": 2.0,
+        "insert_min": 1.5,
+        "insert_price": 0.15,
+        "standard_roughness_ra_um": 6.3,
+        "finishing_min_per_cm2": 0.06,
+    },
+    "MJF": {
+        "standard_tolerance_mm": 0.3,
+        "best_tolerance_mm": 0.1,
+        "thread_min": 2.0,
+        "insert_min": 1.5,
+        "insert_price": 0.15,
+        "standard_roughness_ra_um": 6.3,
+        "finishing_min_per_cm2": 0.06,
+    },
+    "CNC": {
+        "standard_tolerance_mm": 0.1,
+        "best_tolerance_mm": 0.01,
+        "tolerance_machine_pct": 30.0,
+        "thread_min": 1.0,
+        "insert_min": 1.0,
+        "insert_price": 0.4,
+        "standard_roughness_ra_um": 3.2,
+        "finishing_min_per_cm2": 0.03,
+        "first_article_min": 30.0,
+    },
+    "MOULDING": {
+        "standard_tolerance_mm": 0.1,
+        "best_tolerance_mm": 0.03,
+        "tolerance_machine_pct": 10.0,
+        "thread_min": 1.5,
+        "insert_min": 0.5,
+        "insert_price": 0.1,
+        "standard_roughness_ra_um": 1.6,
+        "finishing_min_per_cm2": 0.05,
+        "first_article_min": 60.0,
+        "inspection_report_min_per_part": 5.0,
+    },
+}
+
 
 def _processes() -> list:
+    return [
+        dataclasses.replace(process, **_SPECIFICATION_RATES[process.code])
+        for process in _base_processes()
+    ]
+
+
+def _base_processes() -> list:
     return [
         FdmParams(
             code="FDM",

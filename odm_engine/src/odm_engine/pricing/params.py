@@ -293,10 +293,56 @@ class ProcessParams(Record):
     min_wall_mm: float = number("mm", "Thinner walls get a DFM warning")
     critical_wall_mm: float = number("mm", "Thinner walls cannot be produced: fatal DFM")
     min_feature_mm: float = number("mm", "Smaller overall part dimensions get a DFM warning")
+    # Specifications a customer may ask for (see ``specifications.py``); defaults suit printing.
+    standard_tolerance_mm: float = number(
+        "mm",
+        "Tolerance (±) held without extra care; tighter ones add machine time",
+        default=0.2,
+        positive=True,
+    )
+    best_tolerance_mm: float = number(
+        "mm",
+        "Finest tolerance (±) the process can hold; tighter ones need a review",
+        default=0.1,
+        positive=True,
+    )
+    tolerance_machine_pct: float = number(
+        "%",
+        "Machine cost added per halving of the tolerance below the standard one",
+        default=25.0,
+    )
+    thread_min: float = number(
+        "min/thread", "Tapping or thread-milling one thread, with its gauge check", default=1.5
+    )
+    insert_min: float = number(
+        "min/insert", "Setting one threaded insert (heat-set or pressed)", default=1.0
+    )
+    insert_price: float = number("currency/insert", "Purchase price of one insert", default=0.15)
+    standard_roughness_ra_um: float = number(
+        "µm",
+        "Surface roughness Ra the process leaves; finer ones need finishing",
+        default=12.5,
+        positive=True,
+    )
+    finishing_min_per_cm2: float = number(
+        "min/cm2",
+        "Finishing per cm² of surface for each halving of Ra below the standard",
+        default=0.05,
+    )
+    first_article_min: float = number(
+        "min/order", "Measuring the first part against the drawing and recording it", default=20.0
+    )
+    inspection_report_min_per_part: float = number(
+        "min/part", "Full dimensional inspection of every part, with its report", default=10.0
+    )
 
     def check(self) -> None:
         if self.critical_wall_mm > self.min_wall_mm:
             raise ConfigError(f"{self.describe()}: critical_wall_mm must not exceed min_wall_mm")
+        if self.best_tolerance_mm > self.standard_tolerance_mm:
+            raise ConfigError(
+                f"{self.describe()}: best_tolerance_mm must not exceed standard_tolerance_mm"
+            )
 
 
 @dataclass(frozen=True, kw_only=True)

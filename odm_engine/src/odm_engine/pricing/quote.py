@@ -36,6 +36,11 @@ from odm_engine.pricing.params import (
     QuoteError,
 )
 from odm_engine.pricing.processes import MODELS
+from odm_engine.pricing.specifications import (
+    Specification,
+    specification_costs,
+    specification_review,
+)
 
 # Cost categories a failed part has to be paid again for.
 SCRAP_BASIS = ("material", "machine", "surcharge", "post_processing")
@@ -88,6 +93,7 @@ class Quote:
     parts_per_batch: int
     batches: int
     lead_time_options: tuple[LeadTimeOption, ...]
+    specification: Specification | None = None
 
     @property
     def fatal(self) -> bool:
@@ -120,6 +126,7 @@ class Quote:
             "dfm": [issue.to_dict() for issue in self.dfm],
             "fatal": self.fatal,
             "lead_time_options": [option.to_dict() for option in self.lead_time_options],
+            "specification": self.specification.to_dict() if self.specification else None,
         }
 
 
@@ -133,13 +140,16 @@ def quote_part(
     config: PricingConfig | None = None,
     lead_time: str | None = None,
     measured: Mapping[str, float] | None = None,
+    specification: Mapping[str, Any] | None = None,
 ) -> Quote:
     """Prices ``quantity`` parts.
 
     ``geometry`` is ``Analysis.to_dict()`` (or a ``PartGeometry``); ``material`` defaults to the
     process's default material, ``lead_time`` to the config's default tier. ``measured`` holds
     figures from a slicer (``print_time_s``, ``material_g`` per part) that replace the FDM
-    estimates. Raises QuoteError for an invalid request; DFM problems are reported, not raised.
+    estimates. ``specification`` (tolerance, threads, inserts, roughness, inspection, drawing:
+    see ``specifications.py``) adds one explained cost per item and review findings. Raises
+    QuoteError for an invalid request; DFM problems are reported, not raised.
     """
     config = config or default_config()
     part = PartGeometry.from_mapping(geometry)
@@ -148,6 +158,7 @@ def quote_part(
     finishing = config.finish(finish, params, stock) if finish else None
     tier = config.lead_time_tier(lead_time or config.default_lead_time)
     quantity = checked_quantity(quantity)
+    spec = Specification.from_mapping(specification) if specification else None
     if measured and params.technology != "fdm":
         raise QuoteError(f"slicer measurements apply to FDM only, not to {params.name}")
 
@@ -158,7 +169,8 @@ def quote_part(
         ]
     )
     machine = job.machine
-    costs = _shared_costs(params, estimate.items, quantity)
+    asked = specification_costs(spec, params, part, quantity, estimate.items) if spec else []
+    costs = _shared_costs(params, [*estimate.items, *asked], quantity)
     by_tier = {
         code: _priced(job, option, estimate=estimate, costs=costs, finish=finishing, config=config)
         for code, option in config.lead_time_tiers.items()
@@ -180,7 +192,12 @@ def quote_part(
         unit_price=chosen.unit_price,
         total_price=chosen.total_price,
         breakdown=tuple(sorted((*costs, *commercial), key=lambda i: CATEGORIES.index(i.category))),
-        dfm=_merged_dfm(part.dfm, process_dfm(part, params), estimate.dfm),
+        dfm=_merged_dfm(
+            part.dfm,
+            process_dfm(part, params),
+            estimate.dfm,
+            specification_review(spec, params, part) if spec else (),
+        ),
         material_g=estimate.material_g,
         part_mass_g=part.volume_mm3 / 1000 * stock.density_g_cm3,
         machine_time_s=estimate.machine_time_s,
@@ -188,6 +205,7 @@ def quote_part(
         parts_per_batch=estimate.parts_per_batch,
         batches=estimate.batches,
         lead_time_options=tuple(option for option, _ in by_tier.values()),
+        specification=spec,
     )
 
 

@@ -1,0 +1,97 @@
+"""A cart line's specification on the portal (odm.part.specification).
+
+    POST /odm/quote/line/<id>/specification   tolerance, threads, inserts, roughness,
+                                              inspection and the technical drawing (PDF)
+
+The form is parsed here; the model checks the values and the drawing, stores them and re-prices
+the line. A refused value changes nothing and is shown on the page.
+"""
+
+import posixpath
+
+from odoo import http
+from odoo.exceptions import UserError
+from odoo.http import request
+
+from ..models.odm_part_specification import MAX_DRAWING_MB
+from ..models.odm_request_quota import QuotaExceededError
+from .portal import QUOTE_URL, OdmQuotePortal
+
+SELECTIONS = ("tolerance_class", "thread_size", "insert_size", "inspection")
+NUMBERS = ("tolerance_mm", "roughness_ra_um")
+COUNTS = ("thread_count", "insert_count")
+
+
+class OdmSpecificationPortal(OdmQuotePortal):
+    @http.route(
+        f"{QUOTE_URL}/line/<int:line_id>/specification",
+        type="http",
+        auth="user",
+        methods=["POST"],
+        website=True,
+    )
+    def odm_quote_line_specification(self, line_id, **form):
+        line = self._odm_cart_line(line_id)
+        try:
+            self._odm_admit()
+        except QuotaExceededError as error:
+            return self._odm_throttled(error)
+        try:
+            values = self._odm_specification_values(form)
+            with request.env.cr.savepoint():
+                request.env["odm.part.specification"].sudo()._odm_set_for_line(line, values)
+        except UserError as error:
+            self._odm_flash("danger", error.args[0])
+        else:
+            self._odm_flash(
+                "success",
+                request.env._(
+                    "%(part)s: specification saved, %(price)s per part.",
+                    part=line.odm_part_id.name,
+                    price=self._odm_money(line.price_unit, line.currency_id),
+                ),
+            )
+        return request.redirect(f"{QUOTE_URL}#odm_line_{line.id}")
+
+    @staticmethod
+    def _odm_specification_values(form):
+        """The form's values typed (empty ones cleared) and the drawing's bytes, if any."""
+        values = {name: form.get(name) or False for name in SELECTIONS}
+        values["inspection"] = values["inspection"] or "none"
+        try:
+            values.update({name: float(form.get(name) or 0) for name in NUMBERS})
+            values.update({name: int(form.get(name) or 0) for name in COUNTS})
+        except ValueError as error:
+            raise UserError(request.env._("Sizes and counts must be numbers.")) from error
+        drawing = uploaded_drawing()
+        if drawing:
+            values["drawing_name"], values["drawing"] = drawing
+        return values
+
+
+def uploaded_drawing(field="drawing"):
+    """(file name, bytes) of the drawing sent in a multipart ``field``, or None; read no
+    further than the limit (the model refuses anything above it)."""
+    upload = request.httprequest.files.get(field)
+    if not (upload and upload.filename):
+        return None
+    name = posixpath.basename(upload.filename.replace("\\", "/"))
+    return name, upload.read(MAX_DRAWING_MB * 2**20 + 1)
+
+
+def api_specification(options):
+    """(engine specification or None, drawing or None) of a quote API request: the JSON field
+    ``specification`` and the PDF file ``drawing``; OdmRequestError names a refused one."""
+    drawing = uploaded_drawing()
+    specification = request.env["odm.part.specification"]._odm_from_api(
+        options.get("specification"), drawing and drawing[1]
+    )
+    return specification, drawing
+
+
+def keep_api_drawing(report, drawing):
+    """Attaches the request's drawing to the quote version the report names."""
+    if drawing:
+        env = request.env
+        quote = env["odm.part.quote"].sudo().browse(report["quote_id"])
+        env["odm.part.specification"].sudo()._odm_attach_drawing(quote, drawing[1], drawing[0])
