@@ -16,10 +16,11 @@ class QuoteApiPromise(QuoteApi):
         if response.status_code != 200:
             return response
         answer = json.loads(response.get_data())
-        quote = request.env["odm.part.quote"].sudo().browse(answer["quote_id"])
-        promised = quote._odm_promised_date()
-        answer.update(
-            promised_date=promised.isoformat() if promised else None,
-            needs_review=bool(quote._odm_supply_issue()),
-        )
+        for report in answer.get("quotes", [answer]):  # one part, or each part of a batch
+            quote = request.env["odm.part.quote"].sudo().browse(report["quote_id"])
+            promised = quote._odm_promised_date()
+            report.update(
+                promised_date=promised.isoformat() if promised else None,
+                needs_review=bool(quote._odm_supply_issue()),
+            )
         return request.make_json_response(answer)

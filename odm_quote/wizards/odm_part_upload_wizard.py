@@ -39,10 +39,12 @@ class OdmPartUploadWizard(models.TransientModel):
         )
 
     def action_add_parts(self):
-        """All files become parts and lines, or none does; every refusal is reported at once."""
+        """Each file becomes a part and a priced line, or is refused on its own: the good
+        ones are added, the refused ones listed with their reasons. UserError when none could
+        be added."""
         self.ensure_one()
         uploads = [(a.name, base64.b64decode(a.datas or b"")) for a in self.attachment_ids]
-        self.order_id._odm_add_uploads(
+        lines, refused = self.order_id._odm_add_each_upload(
             uploads,
             self.process_id,
             self.quantity,
@@ -51,8 +53,23 @@ class OdmPartUploadWizard(models.TransientModel):
             lead_time=self.lead_time_id,
             unit=self.unit,
         )
+        if not lines:
+            raise self.env["odm.part"]._refusal([refusal.sentence for refusal in refused])
         self.attachment_ids.unlink()
-        return {"type": "ir.actions.act_window_close"}
+        close = {"type": "ir.actions.act_window_close"}
+        if not refused:
+            return close
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("These files were not added"),
+                "message": "\n".join(refusal.sentence for refusal in refused),
+                "type": "warning",
+                "sticky": True,
+                "next": close,
+            },
+        }
 
     @api.model
     def load_demo_quotation(self, partner_id, paths):

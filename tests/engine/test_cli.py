@@ -13,6 +13,7 @@ import trimesh
 from odm_engine import cli
 from odm_engine.mesh.errors import MeshError
 from odm_engine.mesh.loaders import load_part
+from odm_engine.mesh.messages import render
 from odm_engine.service import REPORT_KEYS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -80,7 +81,11 @@ def test_json_report_of_a_printed_part(capsys, block):
     for line in report["breakdown"]:
         assert {"code", "label", "amount", "formula", "inputs"} <= set(line)
     for issue in report["dfm"]:
-        assert set(issue) == {"code", "severity", "message", "audience"}
+        # A message made of numbers also gives its template and parameters (for Odoo to
+        # format them in the reader's language); the message itself is always there.
+        assert set(issue) - {"template", "params"} == {"code", "severity", "message", "audience"}
+        if "template" in issue:
+            assert render(issue["template"], issue["params"]) == issue["message"]
 
 
 def test_readable_table_without_json(capsys, block):

@@ -9,11 +9,12 @@ really inflate to (declared sizes can lie) is charged to the same budget as ever
 request holds.
 """
 
+import functools
 import io
 import posixpath
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from odm_engine.mesh import errors
 from odm_engine.mesh.errors import MeshError
@@ -39,7 +40,9 @@ def _is_metadata(path: str) -> bool:
 
 class UploadBatch:
     """The part files of one request, counted up front and handed out one at a time; the
-    constructor's MeshError refuses the whole request before anything is inflated.
+    constructor's MeshError refuses the whole request before anything is inflated. With
+    ``each``, an archive whose directory is refused is refused alone (by ``files()``); too
+    many files or too many bytes still refuse the whole request.
 
     ``len()`` is the number of part files and ``part_bytes`` their size; iterating yields
     ``(filename, bytes)``, inflating each archive member when its turn comes. ``budget`` is
@@ -47,15 +50,24 @@ class UploadBatch:
     (``analyse_upload(..., budget=batch.budget)``).
     """
 
-    def __init__(self, files: list[tuple[str, bytes]], limits: Limits):
+    def __init__(self, files: list[tuple[str, bytes]], limits: Limits, *, each: bool = False):
         self.limits = limits
         self.budget = RequestBudget(limits)
-        # (filename, bytes) of plain files, (archive name, ZipFile, ZipInfo) of members.
+        # (filename, bytes) of plain files, (archive name, ZipFile, ZipInfo) of members,
+        # (archive name, MeshError) of an archive refused by its directory (``each``).
         self._entries: list[tuple] = []
         declared = plain = 0
         for name, data in files:
             if name.lower().endswith(".zip"):
-                archive, members = _directory(name, data, limits)
+                try:
+                    archive, members = _directory(name, data, limits)
+                except MeshError as error:
+                    # With ``each``, an archive refused by its directory is one refused file
+                    # (``files()``); the request's other files go on.
+                    if not each:
+                        raise
+                    self._entries.append((name, error))
+                    continue
                 declared += sum(member.file_size for member in members)
                 self._entries.extend((name, archive, member) for member in members)
             else:
@@ -83,13 +95,27 @@ class UploadBatch:
         return len(self._entries)
 
     def __iter__(self) -> Iterator[tuple[str, bytes]]:
-        for entry in self._entries:
-            if len(entry) == 2:
-                yield entry
-            else:
-                yield self._inflate(*entry)
+        for name, read in self.files():
+            yield name, read()
 
-    def _inflate(self, name: str, archive: zipfile.ZipFile, member: zipfile.ZipInfo):
+    def files(self) -> Iterator[tuple[str, Callable[[], bytes]]]:
+        """``(filename, read)`` per part file, ``read()`` inflating an archive member when
+        called: a member that is damaged or breaks the budget raises MeshError for itself
+        alone, so a caller may refuse that file and go on with the next."""
+        for entry in self._entries:
+            if len(entry) == 2 and isinstance(entry[1], MeshError):
+                yield entry[0], functools.partial(_refuse, entry[1])
+            elif len(entry) == 2:
+                name, data = entry
+                yield name, functools.partial(bytes, data)
+            else:
+                name, archive, member = entry
+                yield (
+                    posixpath.basename(member.filename),
+                    functools.partial(self._inflate, name, archive, member),
+                )
+
+    def _inflate(self, name: str, archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
         """One member's bytes, read in chunks against the budget: a lying size is caught."""
         content = bytearray()
         try:
@@ -99,13 +125,19 @@ class UploadBatch:
                     content += chunk
                     if len(content) > member.file_size:
                         break
+        except MeshError:
+            raise  # the budget spent: said as such, not as a damaged archive (a ValueError)
         except (*_ZIP_ERRORS, zlib.error, RuntimeError) as exc:
             raise MeshError(
                 errors.CORRUPT_ARCHIVE, f"{name} is damaged and cannot be inflated."
             ) from exc
         if len(content) != member.file_size:
             raise MeshError(errors.CORRUPT_ARCHIVE, f"{name} misstates the size of its files.")
-        return posixpath.basename(member.filename), bytes(content)
+        return bytes(content)
+
+
+def _refuse(error: MeshError) -> bytes:
+    raise error
 
 
 def _directory(name: str, data: bytes, limits: Limits):

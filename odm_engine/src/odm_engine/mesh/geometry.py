@@ -52,6 +52,7 @@ from odm_engine.mesh import dfm_geometry, errors, orientation, overlap
 from odm_engine.mesh.errors import MeshError
 from odm_engine.mesh.hull import Hull, convex_hull, convex_mesh_hull, minimal_box
 from odm_engine.mesh.loaders import Part
+from odm_engine.mesh.messages import decimals, finding, number, plural
 from odm_engine.mesh.repair import CleanMesh, clean_mesh, edge_rises
 from odm_engine.mesh.surface import build_surface
 from odm_engine.mesh.units import UNIT_WORDS
@@ -225,11 +226,12 @@ def _edge_rise(mesh: CleanMesh, normals: np.ndarray, pairs: np.ndarray) -> float
 
 
 def findings(part: Part, mesh: CleanMesh, values: dict) -> list[dict]:
-    """Process-independent DFM findings, most severe first."""
+    """Process-independent DFM findings, most severe first; their numbers are parameters
+    (odm_engine.mesh.messages) for applications that format them for their reader."""
     found = []
 
-    def add(code: str, severity: str, message: str) -> None:
-        found.append({"code": code, "severity": severity, "message": message})
+    def add(code: str, severity: str, template: str, **params) -> None:
+        found.append(finding(code, severity, template, **params))
 
     topology = mesh.topology
     if topology.boundary_edges:
@@ -237,28 +239,48 @@ def findings(part: Part, mesh: CleanMesh, values: dict) -> list[dict]:
         add(
             "not_watertight",
             "fatal" if fatal else "warning",
-            f"The surface is not closed ({topology.boundary_edges:,} open edges remain after "
-            f"repair), so the volume is {'meaningless' if fatal else 'approximate'}.",
+            plural(
+                topology.boundary_edges,
+                "The surface is not closed (%(count)s open edge remains after repair), so the "
+                "volume is %(quality)s.",
+                "The surface is not closed (%(count)s open edges remain after repair), so the "
+                "volume is %(quality)s.",
+            ),
+            count=number(topology.boundary_edges),
+            quality="meaningless" if fatal else "approximate",
         )
     if topology.nonmanifold_edges:
         add(
             "non_manifold",
             "warning",
-            f"{topology.nonmanifold_edges:,} edges are shared by more than two triangles; "
-            f"bodies touch along edges or the surface crosses itself.",
+            plural(
+                topology.nonmanifold_edges,
+                "%(count)s edge is shared by more than two triangles; bodies touch along edges "
+                "or the surface crosses itself.",
+                "%(count)s edges are shared by more than two triangles; bodies touch along "
+                "edges or the surface crosses itself.",
+            ),
+            count=number(topology.nonmanifold_edges),
         )
     if values["bodies"] > 1:
         add(
             "several_bodies",
             "warning",
-            f"The file holds {values['bodies']} separate bodies; each is a separate piece.",
+            "The file holds %(count)s separate bodies; each is a separate piece.",
+            count=number(values["bodies"]),
         )
     if values["cavities"]:
         add(
             "enclosed_cavities",
             "info",
-            f"The part encloses {values['cavities']} sealed cavities, which trap powder or resin "
-            f"in additive processes.",
+            plural(
+                values["cavities"],
+                "The part encloses %(count)s sealed cavity, which traps powder or resin in "
+                "additive processes.",
+                "The part encloses %(count)s sealed cavities, which trap powder or resin in "
+                "additive processes.",
+            ),
+            count=number(values["cavities"]),
         )
     if mesh.inverted_normals:
         add(
@@ -267,27 +289,46 @@ def findings(part: Part, mesh: CleanMesh, values: dict) -> list[dict]:
             "The surface was partly or wholly inside out and has been turned outward.",
         )
     if mesh.repairs:
-        add("repaired", "info", "The mesh was repaired: " + " ".join(mesh.repairs))
+        add(
+            "repaired", "info", "The mesh was repaired: %(repairs)s", repairs=" ".join(mesh.repairs)
+        )
     if part.unit_inferred:
-        size = " x ".join(f"{v:.4g}" for v in values["bbox_mm"])
+        x, y, z = values["bbox_mm"]
         add(
             "unit_inferred",
             "info" if part.unit == "mm" else "warning",
-            f"{part.unit_reason} Please check the size: {size} mm "
-            f"({UNIT_WORDS[part.unit]} assumed).",
+            "%(reason)s Please check the size: %(x)s x %(y)s x %(z)s mm (%(unit)s assumed).",
+            reason=part.unit_reason,
+            x=number(x, _size_digits(x)),
+            y=number(y, _size_digits(y)),
+            z=number(z, _size_digits(z)),
+            unit=UNIT_WORDS[part.unit],
         )
     features = values["small_features"]
     if features["count"]:
         add(
             "tiny_features",
             "warning",
-            f"{features['count']} regions are thinner than {features['threshold_mm']:g} mm "
-            f"({features['area_mm2']:.3g} mm2 in all) and may not survive manufacturing.",
+            plural(
+                features["count"],
+                "%(count)s region is thinner than %(threshold)s mm (%(area)s mm² in all) and "
+                "may not survive manufacturing.",
+                "%(count)s regions are thinner than %(threshold)s mm (%(area)s mm² in all) and "
+                "may not survive manufacturing.",
+            ),
+            count=number(features["count"]),
+            threshold=number(features["threshold_mm"], decimals(features["threshold_mm"])),
+            area=number(features["area_mm2"], 0 if features["area_mm2"] >= 10 else 1),
         )
     for note in part.notes:
-        add("file_note", "info", note)
+        add("file_note", "info", "%(note)s", note=note)
     rank = {"fatal": 0, "warning": 1, "info": 2}
-    return sorted(found, key=lambda finding: rank[finding["severity"]])
+    return sorted(found, key=lambda found_one: rank[found_one["severity"]])
+
+
+def _size_digits(size_mm: float) -> int:
+    """Decimals a size is shown with: two below 10 mm, else one (as the part's dimensions)."""
+    return 2 if abs(size_mm) < 10 else 1
 
 
 def _json_safe(value):

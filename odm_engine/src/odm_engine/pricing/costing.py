@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from odm_engine.mesh.messages import decimals, number, render
 from odm_engine.pricing.params import MachineRate, Material, ProcessParams, QuoteError
 
 SEVERITIES = ("info", "warning", "fatal")
@@ -53,6 +54,10 @@ class DfmIssue:
     severity: str
     message: str
     audience: str = ""
+    # The message with %(name)s placeholders and its numbers apart (odm_engine.mesh.messages),
+    # for applications that format numbers in their reader's language; empty for plain text.
+    template: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
@@ -62,13 +67,22 @@ class DfmIssue:
         if self.audience not in AUDIENCES:
             raise ValueError(f"DFM audience must be one of {AUDIENCES}, got {self.audience!r}")
 
-    def to_dict(self) -> dict[str, str]:
-        return {
+    @classmethod
+    def of(cls, code: str, severity: str, template: str, **params: Any) -> "DfmIssue":
+        """An issue whose message is ``template`` filled with ``params`` (numbers given by
+        odm_engine.mesh.messages.number), the template and parameters kept."""
+        return cls(code, severity, render(template, params), template=template, params=params)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {
             "code": self.code,
             "severity": self.severity,
             "message": self.message,
             "audience": self.audience,
         }
+        if self.template:
+            data.update(template=self.template, params=dict(self.params))
+        return data
 
 
 @dataclass(frozen=True)
@@ -238,6 +252,8 @@ def _dfm_issue(issue: Any) -> DfmIssue:
             str(issue["severity"]),
             str(issue["message"]),
             str(issue.get("audience") or ""),
+            str(issue.get("template") or ""),
+            dict(issue.get("params") or {}),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise QuoteError(f"geometry dfm entries need code, severity, message: {issue!r}") from error
@@ -307,11 +323,14 @@ def oriented_fit(
     fitted = fit_in_envelope(dims, machine)
     if fitted is not None:
         dfm.append(
-            DfmIssue(
+            DfmIssue.of(
                 "reoriented",
                 "info",
-                f"Printed lying on another side to fit {machine.name}: height "
-                f"{fitted[2]:.1f} mm instead of {dims[2]:.1f} mm.",
+                "Printed lying on another side to fit %(machine)s: height %(height)s mm instead "
+                "of %(planned)s mm.",
+                machine=machine.name,
+                height=number(fitted[2], 1),
+                planned=number(dims[2], 1),
             )
         )
         return fitted
@@ -320,13 +339,19 @@ def oriented_fit(
 
 
 def envelope_issue(dims: Sequence[float], machine: MachineRate) -> DfmIssue:
-    size = " x ".join(f"{d:.1f}" for d in dims)
-    room = " x ".join(f"{d:.0f}" for d in envelope_of(machine))
-    return DfmIssue(
+    room = envelope_of(machine)
+    return DfmIssue.of(
         "exceeds_envelope",
         "fatal",
-        f"{size} mm does not fit the largest machine, {machine.name} ({room} mm): "
-        "split the part or choose another process.",
+        "%(x)s x %(y)s x %(z)s mm does not fit the largest machine, %(machine)s (%(room_x)s x "
+        "%(room_y)s x %(room_z)s mm): split the part or choose another process.",
+        x=number(dims[0], 1),
+        y=number(dims[1], 1),
+        z=number(dims[2], 1),
+        machine=machine.name,
+        room_x=number(room[0]),
+        room_y=number(room[1]),
+        room_z=number(room[2]),
     )
 
 
@@ -351,32 +376,47 @@ def process_dfm(geometry: PartGeometry, process: ProcessParams) -> list[DfmIssue
         )
     elif wall < process.critical_wall_mm:
         issues.append(
-            DfmIssue(
+            DfmIssue.of(
                 "wall_too_thin",
                 "fatal",
-                f"Walls down to {wall:.2f} mm cannot be made by {process.name} "
-                f"(minimum {process.critical_wall_mm:g} mm); thicken them.",
+                "Walls down to %(wall)s mm cannot be made by %(process)s (minimum %(minimum)s "
+                "mm); thicken them.",
+                wall=number(wall, 2),
+                process=process.name,
+                minimum=number(process.critical_wall_mm, decimals(process.critical_wall_mm)),
             )
         )
     elif wall < process.min_wall_mm:
         thin_area = geometry.thin_area_by_threshold_mm2.get(f"{process.min_wall_mm:g}")
-        extent = f" over {thin_area:.0f} mm²" if thin_area else ""
+        template = (
+            "Walls down to %(wall)s mm over %(area)s mm² are below the %(minimum)s mm "
+            "recommended for %(process)s: they may break or not form."
+            if thin_area
+            else "Walls down to %(wall)s mm are below the %(minimum)s mm recommended for "
+            "%(process)s: they may break or not form."
+        )
         issues.append(
-            DfmIssue(
+            DfmIssue.of(
                 "thin_wall",
                 "warning",
-                f"Walls down to {wall:.2f} mm{extent} are below the {process.min_wall_mm:g} mm "
-                f"recommended for {process.name}: they may break or not form.",
+                template,
+                wall=number(wall, 2),
+                **({"area": number(thin_area)} if thin_area else {}),
+                minimum=number(process.min_wall_mm, decimals(process.min_wall_mm)),
+                process=process.name,
             )
         )
     smallest = min(geometry.bbox_mm)
     if smallest < process.min_feature_mm:
         issues.append(
-            DfmIssue(
+            DfmIssue.of(
                 "small_part",
                 "warning",
-                f"The part is only {smallest:.2f} mm thick overall, below the "
-                f"{process.min_feature_mm:g} mm {process.name} reproduces reliably.",
+                "The part is only %(smallest)s mm thick overall, below the %(minimum)s mm "
+                "%(process)s reproduces reliably.",
+                smallest=number(smallest, 2),
+                minimum=number(process.min_feature_mm, decimals(process.min_feature_mm)),
+                process=process.name,
             )
         )
     return issues

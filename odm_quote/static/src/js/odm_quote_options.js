@@ -1,34 +1,62 @@
 import publicWidget from "@web/legacy/js/public/public_widget";
+import { _t } from "@web/core/l10n/translation";
 
 /**
- * Quote options on the portal: the material and finish lists show only what the chosen process
- * offers (their <optgroup data-odm-process>), so a customer cannot pick a combination the shop
- * refuses (odm.request.options checks it again on the server).
+ * Quote options on the portal: the material list holds only the chosen process's materials and
+ * the finish list only the finishes offered with the chosen material, each once. The page
+ * renders them for the chosen process; this refills them from the process select's
+ * data-odm-choices ({process id: {default_material, materials, finishes}}) when the process or
+ * material changes. A choice the new process does not offer is cleared with a note, never
+ * swapped silently; odm.request.options refuses any other combination on the server.
  */
 publicWidget.registry.OdmQuoteOptions = publicWidget.Widget.extend({
     selector: ".o_odm_upload_form, .o_odm_line_form",
-    events: { "change select[name=process_id]": "_onProcessChange" },
-
-    start() {
-        this._showOffered();
-        return this._super(...arguments);
+    events: {
+        "change select[name=process_id]": "_onProcessChange",
+        "change select[name=material_id]": "_onMaterialChange",
     },
 
     _onProcessChange() {
-        this._showOffered();
+        this._refresh({ materials: true });
     },
 
-    _showOffered() {
-        const process = this.el.querySelector("select[name=process_id]")?.value;
-        for (const select of this.el.querySelectorAll("select[name=material_id], select[name=finish_id]")) {
-            for (const group of select.querySelectorAll("optgroup[data-odm-process]")) {
-                const offered = group.dataset.odmProcess === process;
-                group.hidden = !offered;
-                group.disabled = !offered;
+    _onMaterialChange() {
+        this._refresh({ materials: false });
+    },
+
+    _refresh({ materials }) {
+        const process = this.el.querySelector("select[name=process_id]");
+        const offered = JSON.parse(process.dataset.odmChoices || "{}")[process.value];
+        if (!offered) {
+            return;
+        }
+        const materialSelect = this.el.querySelector("select[name=material_id]");
+        if (materials) {
+            this._fill(materialSelect, offered.materials);
+        }
+        const material = Number(materialSelect.value) || offered.default_material;
+        this._fill(
+            this.el.querySelector("select[name=finish_id]"),
+            offered.finishes.filter(([, , only]) => !only.length || only.includes(material))
+        );
+    },
+
+    /** Puts ``entries`` ([id, name]) after the select's first (empty) option. */
+    _fill(select, entries) {
+        const chosen = select.selectedOptions[0];
+        select.replaceChildren(select.options[0], ...entries.map(([id, name]) => new Option(name, id)));
+        const kept = chosen?.value && entries.some(([id]) => String(id) === chosen.value);
+        select.value = kept ? chosen.value : "";
+        let note = select.parentElement.querySelector(".o_odm_option_note");
+        if (chosen?.value && !kept) {
+            if (!note) {
+                note = document.createElement("div");
+                note.className = "form-text text-warning o_odm_option_note";
+                select.after(note);
             }
-            if (select.selectedOptions[0]?.parentElement.disabled) {
-                select.value = "";
-            }
+            note.textContent = _t("%s is not offered with this choice: please choose again.", chosen.text);
+        } else if (note && chosen?.value) {
+            note.remove();
         }
     },
 });

@@ -10,16 +10,31 @@ registry.category("web_tour.tours").add("odm_portal_quote_tour", {
         chooseFile("cube.stl", boxStl(20, 20, 20)),
         {
             content: "Only the materials of the chosen process are offered",
-            trigger: ".o_odm_upload_form select[name=material_id] optgroup[hidden]:not(:visible)",
+            trigger: ".o_odm_upload_form select[name=process_id][data-odm-choices]",
             run() {
+                const offered = (select) =>
+                    [...select.options].map((option) => option.value).filter(Boolean);
                 const form = this.anchor.closest("form");
-                const process = form.querySelector("select[name=process_id]").value;
-                const shown = [...form.querySelectorAll("select[name=material_id] optgroup")]
-                    .filter((group) => !group.hidden)
-                    .map((group) => group.dataset.odmProcess);
-                if (shown.length !== 1 || shown[0] !== process) {
-                    throw new Error(`materials of processes ${shown} shown for process ${process}`);
+                const materials = form.querySelector("select[name=material_id]");
+                const choices = JSON.parse(this.anchor.dataset.odmChoices);
+                const chosen = this.anchor.value;
+                const other = Object.keys(choices).find((id) => id !== chosen);
+                const expected = (id) => choices[id].materials.map(([material]) => `${material}`);
+                if (`${offered(materials)}` !== `${expected(chosen)}`) {
+                    throw new Error(`materials ${offered(materials)} offered`);
                 }
+                // Another process: its own materials, and finishes offered once each.
+                this.anchor.value = other;
+                this.anchor.dispatchEvent(new Event("change", { bubbles: true }));
+                const finishes = offered(form.querySelector("select[name=finish_id]"));
+                if (`${offered(materials)}` !== `${expected(other)}`) {
+                    throw new Error(`materials ${offered(materials)} offered for ${other}`);
+                }
+                if (new Set(finishes).size !== finishes.length) {
+                    throw new Error(`a finish is offered twice: ${finishes}`);
+                }
+                this.anchor.value = chosen;
+                this.anchor.dispatchEvent(new Event("change", { bubbles: true }));
             },
         },
         {
