@@ -3,7 +3,7 @@
 {
     "name": "ODM Partner Network",
     "summary": "Share capacity with partner manufacturers and route work to the best one",
-    "version": "18.0.2.0.0",
+    "version": "18.0.2.1.0",
     "category": "Manufacturing/On-Demand Manufacturing",
     "website": "https://github.com/odm-for-odoo/odm",
     "author": "ODM for Odoo contributors",
@@ -34,6 +34,7 @@
         "views/odm_partner_rate_views.xml",
         "views/odm_partner_agreement_views.xml",
         "views/res_partner_views.xml",
+        "views/portal_templates.xml",
         "views/mrp_production_views.xml",
         "views/sale_order_views.xml",
         "views/res_config_settings_views.xml",

@@ -3,7 +3,7 @@
 {
     "name": "ODM Quote",
     "summary": "Instant, explained quotes for 3D parts: price, lead time and manufacturability",
-    "version": "18.0.2.0.0",
+    "version": "18.0.2.1.0",
     "category": "Manufacturing/On-Demand Manufacturing",
     "website": "https://github.com/odm-for-odoo/odm",
     "author": "ODM for Odoo contributors",
@@ -29,6 +29,7 @@
         "data/product_data.xml",
         "data/mail_template_data.xml",
         "data/odm_pricing_seed.xml",
+        "data/odm_quote_queue_data.xml",
         "views/odm_quote_templates.xml",
         "views/odm_process_views.xml",
         "views/odm_material_views.xml",
@@ -38,15 +39,34 @@
         "views/res_config_settings_views.xml",
         "views/odm_part_views.xml",
         "views/sale_order_views.xml",
+        "views/odm_part_specification_views.xml",
         "views/portal_templates.xml",
+        "views/portal_specification_templates.xml",
+        "views/portal_estimate_templates.xml",
+        "views/portal_price_grid_templates.xml",
+        "views/odm_part_viewer_templates.xml",
         "wizards/odm_part_upload_wizard_views.xml",
         "wizards/odm_dfm_override_wizard_views.xml",
         "views/odm_quote_menus.xml",
         "report/sale_report_templates.xml",
+        "report/sale_report_price_grid.xml",
     ],
     "demo": ["demo/odm_quote_demo.xml"],
     "assets": {
-        "web.assets_frontend": ["odm_quote/static/src/js/odm_quote_options.js"],
+        "web.assets_frontend": [
+            "odm_quote/static/src/js/odm_quote_options.js",
+            "odm_quote/static/src/js/odm_estimate_poll.js",
+            "odm_quote/static/src/viewer/viewer_loader.js",
+        ],
+        "web.assets_backend": [
+            "odm_quote/static/src/viewer/part_viewer_widget.js",
+            "odm_quote/static/src/viewer/part_viewer_widget.xml",
+        ],
+        # Loaded on demand by the 3D viewers (it imports three.js from static/lib/three).
+        "odm_quote.assets_viewer": [
+            "odm_quote/static/src/viewer/viewer_core.js",
+            "odm_quote/static/src/viewer/viewer.scss",
+        ],
         "web.assets_tests": ["odm_quote/static/tests/tours/**/*"],
     },
 }

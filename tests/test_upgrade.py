@@ -7,6 +7,7 @@ new versions, and its migration must restore the parameter so the database keeps
 It runs concurrently with the install-path tests (``background_job``, tests/conftest.py).
 """
 
+import ast
 import os
 import re
 import subprocess
@@ -22,6 +23,8 @@ from tests.test_install_paths import _odoo_source
 ROOT = Path(__file__).resolve().parent.parent
 # The last release before the engines became the odm_engine distribution (addons 18.0.1.x).
 PREVIOUS_RELEASE = "bd7a45c713da3c42b2f755cd51cd93d1d8beb43a"
+# odm_quote's migrations an upgrade from PREVIOUS_RELEASE runs, in order.
+MIGRATIONS = sorted(path.name for path in (ROOT / "odm_quote" / "migrations").iterdir())
 CHECK = """
 modules = env["ir.module.module"].search([("name", "like", "odm_%")])
 versions = {m.name: m.latest_version for m in modules}
@@ -29,6 +32,11 @@ fdm = env.ref("odm_quote.process_fdm")
 params = fdm.engine_params()
 print("UPGRADE OK", sorted(versions.items()), params.support_interface_layers)
 """
+
+
+def _version(addon):
+    """The version this checkout's manifest of ``addon`` declares."""
+    return ast.literal_eval((ROOT / addon / "__manifest__.py").read_text())["version"]
 
 
 def _previous_release(where):
@@ -137,10 +145,11 @@ def _upgrade_from_previous_release(tmp_path, main_config):
         )
         problems = _problems(upgrade_log, {"WARNING", "ERROR", "CRITICAL"})
         assert not problems, "the upgrade logged:\n" + "\n".join(problems)
-        assert re.search(
-            r"module odm_quote: Running migration \[18\.0\.2\.0\.0>?\] post-migrate",
-            upgrade_log.read_text(),
-        ), "odm_quote's 18.0.2.0.0 migration did not run"
+        for version in MIGRATIONS:
+            assert re.search(
+                rf"module odm_quote: Running migration \[{re.escape(version)}>?\] post-migrate",
+                upgrade_log.read_text(),
+            ), f"odm_quote's {version} migration did not run"
         shell = subprocess.run(
             [*odoo, "shell", "-c", new_conf, "-d", database, "--no-http"],
             input=CHECK,
@@ -152,7 +161,7 @@ def _upgrade_from_previous_release(tmp_path, main_config):
         )
         assert "UPGRADE OK" in shell.stdout, shell.stdout[-3000:] + shell.stderr[-3000:]
         for addon in ADDONS:
-            assert f"('{addon}', '18.0.2.0.0')" in shell.stdout, shell.stdout
+            assert f"('{addon}', '{_version(addon)}')" in shell.stdout, shell.stdout
     finally:
         subprocess.run(
             [*odoo, "db", "-c", old_conf, "drop", database],

@@ -6,3 +6,4 @@ from . import odm_machine_job_outcome
 from . import odm_machine_job
 from . import mrp_workorder
 from . import mrp_production
+from . import odm_order_tracking

@@ -10,3 +10,5 @@ from . import test_plan_dispatch
 from . import test_order_to_machine_tour
 from . import test_machine_link_security
 from . import test_build_job_outcomes
+from . import test_order_tracking_progress
+from . import test_order_tracking_tour

@@ -5,10 +5,12 @@ from . import mrp_workorder
 from . import odm_build_job
 from . import odm_machine
 from . import odm_material
+from . import odm_order_tracking
 from . import odm_part
 from . import odm_part_quote
 from . import odm_process
 from . import odm_production_planner
+from . import odm_promise_change
 from . import odm_quote_actual
 from . import odm_routing_template
 from . import odm_routing_template_line
@@ -19,4 +21,5 @@ from . import res_config_settings
 from . import sale_order
 from . import sale_order_line
 from . import stock_move
+from . import stock_picking
 from . import stock_rule

@@ -6,3 +6,5 @@ from . import test_build_jobs
 from . import test_quote_capability
 from . import test_plan_constraints
 from . import test_plan_timeline_tour
+from . import test_order_tracking
+from . import test_specification_work_orders

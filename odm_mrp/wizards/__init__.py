@@ -1,2 +1,3 @@
 from . import odm_recalibration_wizard
 from . import odm_recalibration_wizard_line
+from . import odm_promise_change_wizard

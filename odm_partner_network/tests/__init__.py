@@ -11,3 +11,5 @@ from . import test_partner_supply
 from . import test_honest_offload
 from . import test_federation_key_scope
 from . import test_federation_throttle
+from . import test_specification_purchase
+from . import test_portal_supplier_tiles

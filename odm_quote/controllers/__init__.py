@@ -1,2 +1,4 @@
 from . import api
 from . import portal
+from . import viewer
+from . import specification

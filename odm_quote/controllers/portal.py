@@ -26,6 +26,8 @@ and only after the record was found among the caller's own (their cart, their co
 through Odoo's portal access check. Any other id gives 404 and changes nothing.
 """
 
+import functools
+import json
 import posixpath
 
 from werkzeug.exceptions import NotFound
@@ -40,8 +42,8 @@ from odoo.tools.image import image_data_uri
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
-from ..models.odm_part import UploadRefusedError
-from ..models.odm_request_options import UNITS, OdmRequestError
+from ..models.odm_part import FileRefusal, UploadRefusedError
+from ..models.odm_request_options import UNITS
 from ..models.odm_request_quota import QuotaExceededError
 from ..models.sale_order_line import customer_findings
 
@@ -50,6 +52,7 @@ PARTS_URL = "/my/parts"
 # Visitors without an account share the quoting workers: their uploads are kept small.
 MAX_PUBLIC_PARTS = 10
 FLASH_KEY = "odm_portal_flash"
+REFUSED_KEY = "odm_portal_refused"
 
 
 class FormError(Exception):
@@ -67,6 +70,26 @@ class OdmQuotePortal(CustomerPortal):
             )
         return values
 
+    def _get_page_view_values(self, document, access_token, values, session_history, *args, **kw):
+        """A quotation's page shows its 3D parts with the cart's card: what the card needs."""
+        values = super()._get_page_view_values(
+            document, access_token, values, session_history, *args, **kw
+        )
+        if document._name == "sale.order":
+            values.update(
+                odm_delivery_options=self._odm_delivery_options,
+                odm_customer_findings=customer_findings,
+                odm_thumbnail_url=self._odm_thumbnail_url,
+            )
+        return values
+
+    @staticmethod
+    def _odm_thumbnail_url(part):
+        """The part's picture inline: the page may be opened with the order's access token by
+        someone who cannot open /my/parts."""
+        thumbnail = part.sudo().thumbnail
+        return image_data_uri(thumbnail) if thumbnail else "/web/static/img/placeholder.png"
+
     # ------------------------------------------------------------------ upload and cart
     @http.route(QUOTE_URL, type="http", auth="public", methods=["GET"], website=True)
     def odm_quote_page(self, **_kwargs):
@@ -76,49 +99,62 @@ class OdmQuotePortal(CustomerPortal):
 
     @http.route(f"{QUOTE_URL}/upload", type="http", auth="public", methods=["POST"], website=True)
     def odm_quote_upload(self, **form):
+        """Each file is quoted or refused on its own: the good parts are priced (a visitor's
+        shown, a customer's added to the cart), the refused files listed with their reasons.
+        A throttled request, bad options or an upload refused as a whole quote nothing."""
         if self._odm_login_required():
             return self._odm_login_redirect()
         try:
             options = self._odm_options(form)
-            uploads = self._odm_uploads()
+            uploads, refused = self._odm_uploads()
             self._odm_admit(uploads)
+            previews, lines, failed = [], request.env["sale.order.line"], []
+            if uploads and request.env.user._is_public():
+                previews, failed = self._odm_preview(uploads, options)
+            elif uploads:
+                lines, failed = self._odm_add_to_cart(uploads, options)
         except QuotaExceededError as error:
             return self._odm_throttled(error, form)
         except FormError as error:
             return self._odm_render_quote_page(errors=[str(error)], form=form, status=422)
         except UploadRefusedError as error:
             return self._odm_render_quote_page(errors=error.reasons, form=form, status=422)
-        except OdmRequestError as error:
+        except UserError as error:  # OdmRequestError: an option the shop cannot accept
             return self._odm_render_quote_page(errors=[error.args[0]], form=form, status=422)
+        refused = [*refused, *failed]
 
         if request.env.user._is_public():
-            try:
-                previews = self._odm_preview(uploads, options)
-            except UploadRefusedError as error:
-                return self._odm_render_quote_page(errors=error.reasons, form=form, status=422)
-            except UserError as error:
-                return self._odm_render_quote_page(errors=[error.args[0]], form=form, status=422)
-            return self._odm_render_quote_page(previews=previews, form=form)
-
-        try:
-            # The cart too is created only if every file becomes a priced part.
-            with request.env.cr.savepoint():
-                cart = self._odm_cart(create=True)
-                lines = cart._odm_add_uploads(uploads, unit=options.unit, **options.as_kwargs())
-        except UploadRefusedError as error:
-            return self._odm_render_quote_page(errors=error.reasons, form=form, status=422)
-        except UserError as error:
-            return self._odm_render_quote_page(errors=[error.args[0]], form=form, status=422)
+            return self._odm_render_quote_page(
+                previews=previews, refused=refused, form=form, status=200 if previews else 422
+            )
+        if not lines:
+            return self._odm_render_quote_page(refused=refused, form=form, status=422)
         names = lines.odm_part_id.mapped("name")
+        parts = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
         self._odm_flash(
             "success",
-            request.env._(
-                "%(count)s part(s) priced and added to your cart: %(parts)s.",
+            request.env._("1 part priced and added to your cart: %(parts)s.", parts=parts)
+            if len(lines) == 1
+            else request.env._(
+                "%(count)s parts priced and added to your cart: %(parts)s.",
                 count=len(lines),
-                parts=", ".join(names[:5]) + (", …" if len(names) > 5 else ""),
+                parts=parts,
             ),
         )
+        request.session[REFUSED_KEY] = [list(refusal) for refusal in refused]
         return request.redirect(f"{QUOTE_URL}#odm_line_{lines[:1].id}")
+
+    def _odm_add_to_cart(self, uploads, options):
+        """(cart lines of the good parts, refused files); the cart is created only if at
+        least one file becomes a priced part."""
+        with request.env.cr.savepoint() as savepoint:
+            cart = self._odm_cart(create=True)
+            lines, refused = cart._odm_add_each_upload(
+                uploads, unit=options.unit, **options.as_kwargs()
+            )
+            if not lines:
+                savepoint.close(rollback=True)
+        return lines, refused
 
     @http.route(
         f"{QUOTE_URL}/line/<int:line_id>", type="http", auth="user", methods=["POST"], website=True
@@ -153,6 +189,15 @@ class OdmQuotePortal(CustomerPortal):
                 ),
             )
         return request.redirect(f"{QUOTE_URL}#odm_line_{line.id}")
+
+    @http.route(f"{QUOTE_URL}/line/<int:line_id>/estimate", type="json", auth="user", readonly=True)
+    def odm_quote_line_estimate(self, line_id):
+        """Whether a part line's background slice landed (odm_estimate_poll.js asks)."""
+        line = request.env["sale.order.line"].sudo().browse(line_id).exists()
+        if not line:
+            raise NotFound()
+        self._odm_own_order(line.order_id.id)
+        return line._odm_estimate_status()
 
     @http.route(
         f"{QUOTE_URL}/line/<int:line_id>/remove",
@@ -375,6 +420,47 @@ class OdmQuotePortal(CustomerPortal):
         return request.env["odm.request.options"].catalogue()
 
     @staticmethod
+    def _odm_option_lists(catalogue, selected):
+        """What the options form offers for the ``selected`` process: its materials, the chosen
+        one, and the finishes offered with that material (or the process's default)."""
+        process = (
+            catalogue["processes"].filtered(lambda p: p.id == selected["process_id"])[:1]
+            or catalogue["default_process"]
+        )
+        materials = process.material_ids & catalogue["materials"]
+        material = materials.filtered(lambda m: m.id == selected["material_id"])[:1]
+        finishes = request.env["odm.request.options"].offered_finishes(
+            process, material or process.default_material_id, catalogue["finishes"]
+        )
+        return {
+            "process": process,
+            "materials": materials,
+            "material": material,
+            "finishes": finishes,
+        }
+
+    @staticmethod
+    def _odm_option_choices(catalogue):
+        """Every offered process's materials and finishes, as JSON for the options script:
+        {process id: {default_material, materials: [[id, name]], finishes: [[id, name,
+        [material ids, or none for every material]]]}}."""
+        choices = {}
+        for process in catalogue["processes"]:
+            choices[process.id] = {
+                "default_material": process.default_material_id.id,
+                "materials": [
+                    [material.id, material.name]
+                    for material in process.material_ids & catalogue["materials"]
+                ],
+                "finishes": [
+                    [finish.id, finish.name, finish.material_ids.ids]
+                    for finish in catalogue["finishes"]
+                    if process in finish.process_ids
+                ],
+            }
+        return json.dumps(choices)
+
+    @staticmethod
     def _odm_options(form):
         """The form's options (ids) resolved by odm.request.options; OdmRequestError names the
         one the customer must change."""
@@ -404,7 +490,8 @@ class OdmQuotePortal(CustomerPortal):
         )
 
     def _odm_uploads(self):
-        """The uploaded files as (name, bytes), read no further than the size limit."""
+        """(uploads, refused): the uploaded files as (name, bytes), read no further than the
+        size limit, and a FileRefusal for each file above it."""
         limits = request.env["odm.pricing"].sudo().engine_limits()
         files = [f for f in request.httprequest.files.getlist("files") if f.filename]
         if not files:
@@ -414,22 +501,19 @@ class OdmQuotePortal(CustomerPortal):
             name = posixpath.basename(storage.filename.replace("\\", "/"))
             data = storage.read(limits.max_file_bytes + 1)
             if len(data) > limits.max_file_bytes:
-                refused.append(
-                    request.env._(
-                        "%(file)s: the file is larger than the %(limit)s MB limit for instant "
-                        "quotes.",
-                        file=name,
-                        limit=limits.max_file_bytes // 2**20,
-                    )
+                reason = request.env._(
+                    "The file is larger than the %(limit)s MB limit for instant quotes.",
+                    limit=limits.max_file_bytes // 2**20,
                 )
-            uploads.append((name, data))
-        if refused:
-            raise UploadRefusedError(request.env._("No part was added."), refused)
-        return uploads
+                refused.append(FileRefusal(name, reason))
+            else:
+                uploads.append((name, data))
+        return uploads, refused
 
     def _odm_preview(self, uploads, options):
-        """Priced parts for a visitor: analysed and priced in memory, nothing stored."""
-        parts = (
+        """(priced parts, refused files) for a visitor: analysed and priced in memory,
+        nothing stored."""
+        parts, refused = (
             request.env["odm.part"]
             .sudo()
             ._preview_uploads(uploads, unit=options.unit, max_parts=MAX_PUBLIC_PARTS)
@@ -438,7 +522,7 @@ class OdmQuotePortal(CustomerPortal):
         config = pricing.engine_config()  # the previews' company: built once for all of them
         previews = []
         for part in parts:
-            result, _parameters = pricing.quote(
+            result, parameters = pricing.quote(
                 part,
                 options.process,
                 options.material,
@@ -446,6 +530,9 @@ class OdmQuotePortal(CustomerPortal):
                 finish=options.finish,
                 lead_time=options.lead_time,
                 config=config,
+            )
+            estimate_note = request.env["odm.part.quote"]._odm_estimate_words(
+                parameters["estimate"], result.unit_price
             )
             result = result.to_dict()
             chosen = next(
@@ -460,9 +547,10 @@ class OdmQuotePortal(CustomerPortal):
                     "result": result,
                     "unit_price": chosen["unit_price"],
                     "total": chosen["total_price"],
+                    "estimate_note": estimate_note,
                 }
             )
-        return previews
+        return previews, refused
 
     @staticmethod
     def _odm_delivery_options(result, quantity):
@@ -493,7 +581,9 @@ class OdmQuotePortal(CustomerPortal):
         return unit_price, env.company.currency_id.round(unit_price * quantity)
 
     # ------------------------------------------------------------------ rendering
-    def _odm_render_quote_page(self, errors=(), previews=(), form=None, status=200, headers=None):
+    def _odm_render_quote_page(  # noqa: PLR0917 (the page's parts, as each caller has them)
+        self, errors=(), previews=(), form=None, status=200, headers=None, refused=None
+    ):
         public = request.env.user._is_public()
         catalogue = self._odm_catalogue()
         cart = request.env["sale.order"] if public else self._odm_cart()
@@ -510,13 +600,44 @@ class OdmQuotePortal(CustomerPortal):
             cart_lines=cart.order_line.filtered("odm_part_id"),
             previews=previews,
             errors=list(errors),
+            # Refused files of the last upload: given, or carried over its redirect.
+            refused=[
+                FileRefusal(*refusal)
+                for refusal in (
+                    refused if refused is not None else request.session.pop(REFUSED_KEY, [])
+                )
+            ],
             flash=self._odm_pop_flash(),
             odm_delivery_options=self._odm_delivery_options,
+            odm_customer_view=self._odm_customer_view(cart),
+            odm_option_lists=self._odm_option_lists,
+            odm_option_choices=self._odm_option_choices(catalogue),
             odm_customer_findings=customer_findings,
             page_name="odm_quote",
             no_breadcrumbs=public,
         )
         return request.render("odm_quote.portal_quote_page", values, status=status, headers=headers)
+
+    def _odm_customer_view(self, cart):
+        """For the part card: (part, result, line_id) -> grid, breakdown and comparison
+        (odm.customer.view). A line of the caller's cart gets cells that set it; any other
+        priced part (a visitor's preview) a read-only grid, rounded as a line would be."""
+        views = request.env["odm.customer.view"].sudo()
+        engine_config = functools.cache(views.env["odm.pricing"].engine_config)
+
+        def customer_view(part, result, line_id=None):
+            if not result:
+                return None
+            line = cart.order_line.filtered(lambda line: line.id == line_id) if line_id else None
+            return views.for_quote(
+                part,
+                result,
+                line=line,
+                config=engine_config(part.company_id or request.env.company),
+                amounts=self._odm_line_amounts,
+            )
+
+        return customer_view
 
     def _odm_selected(self, form, catalogue):
         """The ids and values the upload form shows as chosen."""

@@ -8,12 +8,16 @@ from . import odm_quantity_break
 from . import odm_lead_time_tier
 from . import odm_margin
 from . import odm_pricing
+from . import odm_customer_view
 from . import odm_request_options
 from . import odm_part
 from . import odm_part_quote
+from . import odm_part_specification
 from . import odm_request_quota
 from . import odm_slice_sample
+from . import odm_slice_result
 from . import sale_order
 from . import sale_order_line
 from . import res_company
 from . import res_config_settings
+from . import ir_qweb_field_odm_finding

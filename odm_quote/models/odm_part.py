@@ -1,11 +1,15 @@
 import base64
+import contextlib
 import dataclasses
 import functools
 import hashlib
+from typing import NamedTuple
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import formatLang
 
+from odm_engine.mesh import sandbox, viewer_export
 from odm_engine.mesh.batch import UploadBatch
 from odm_engine.mesh.errors import MeshError
 from odm_engine.mesh.limits import RequestBudget
@@ -23,11 +27,26 @@ DEFAULT_ANALYSIS_MEMORY_MB = 4096
 
 
 class PartRefusedError(UserError):
-    """A file the engine cannot quote; ``code`` is the engine's stable refusal code."""
+    """A file the engine cannot quote; ``code`` is the engine's stable refusal code and
+    ``reason`` the sentence without the file's name."""
 
-    def __init__(self, message, code):
+    def __init__(self, message, code, reason=None):
         super().__init__(message)
         self.code = code
+        self.reason = reason or message
+
+
+class FileRefusal(NamedTuple):
+    """One file of an upload that was refused, why (one sentence) and the stable code of
+    the refusal (the engine's, or ``refused``)."""
+
+    filename: str
+    reason: str
+    code: str = "refused"
+
+    @property
+    def sentence(self):
+        return f"{self.filename}: {self.reason}"
 
 
 class UploadRefusedError(UserError):
@@ -86,6 +105,10 @@ class OdmPart(models.Model):
     )
     sale_line_ids = fields.One2many("sale.order.line", "odm_part_id", string="Order lines")
     quote_ids = fields.One2many("odm.part.quote", "part_id", string="Quotes")
+    # The 3D viewer's payload (odm_engine.mesh.viewer_export), made on first view and kept
+    # until the engine, the payload format or the process limits it was drawn with change.
+    viewer_payload = fields.Binary(attachment=True, readonly=True, copy=False)
+    viewer_payload_key = fields.Char(readonly=True, copy=False)
 
     _sql_constraints = [
         (
@@ -96,11 +119,13 @@ class OdmPart(models.Model):
     ]
 
     @api.depends("size_x_mm", "size_y_mm", "size_z_mm")
+    @api.depends_context("lang")
     def _compute_dimensions(self):
+        """The size as the reader's language writes numbers (20.0 or 20,0)."""
         for part in self:
-            part.dimensions = (
-                f"{part.size_x_mm:.1f} × {part.size_y_mm:.1f} × {part.size_z_mm:.1f} mm"
-            )
+            sizes = (part.size_x_mm, part.size_y_mm, part.size_z_mm)
+            part.dimensions = " × ".join(formatLang(self.env, size, digits=1) for size in sizes)
+            part.dimensions += " mm"
 
     @api.depends("analysis")
     def _compute_comparison_html(self):
@@ -145,24 +170,9 @@ class OdmPart(models.Model):
         return self.create(self._analysed_values(data, filename, unit, partner, digest, budget))
 
     @api.model
-    def _from_uploads(self, uploads, unit="auto", partner=None):
-        """The parts of several files (zip archives expanded), all of them or none.
-
-        ``uploads`` is a list of (filename, bytes). Every refusal is collected before
-        UploadRefusedError is raised, and the parts created meanwhile are rolled back.
-        """
-        with self.env.cr.savepoint():
-            batch = self._open_uploads(uploads)
-            return self._all_or_refusal(
-                self._inflated(batch),
-                lambda filename, data: self.from_upload(
-                    data, filename, unit=unit, partner=partner, budget=batch.budget
-                ),
-            )
-
-    @api.model
     def _preview_uploads(self, uploads, unit="auto", max_parts=None):
-        """What ``_from_uploads`` would store, as new records that are never saved.
+        """What ``_each_upload`` would store, as new records that are never saved:
+        (parts, refused files as FileRefusal).
 
         Visitors who are not logged in get prices from these: nothing of theirs is stored.
         ``max_parts`` refuses larger uploads before anything is inflated or analysed.
@@ -179,45 +189,108 @@ class OdmPart(models.Model):
                     )
                 ]
             )
-        return self._all_or_refusal(
-            self._inflated(batch),
-            lambda filename, data: self.new(
-                self._analysed_values(data, filename, unit, budget=batch.budget)
+        return self._each_upload(
+            batch,
+            lambda filename, data, budget: self.new(
+                self._analysed_values(data, filename, unit, budget=budget)
             ),
+            stored=False,
         )
 
     @api.model
-    def _all_or_refusal(self, files, make_part):
-        """The parts ``make_part(filename, data)`` makes of ``files``, or UploadRefusedError
-        listing every file it refused (UserError)."""
-        parts = self.browse()
-        refused = []
-        for filename, data in files:
+    def _each_upload(self, uploads, make_records, stored=True):
+        """``make_records(filename, data, budget)`` for each part file of ``uploads`` (a list
+        of (filename, bytes), or an UploadBatch already opened), each in its own savepoint:
+        (the records made, a FileRefusal per file refused). Records that are never stored
+        (``stored=False``: new records) take no savepoint, whose rollback would clear them.
+
+        A file that cannot be read or analysed, or whose records cannot be written, is refused
+        alone and leaves nothing behind; the others go on. The request's budget (bytes to
+        inflate, seconds of analysis) is shared: once spent, each file left is refused with
+        that reason. Only an upload refused as a whole (too many files, an archive that is not
+        one) raises UploadRefusedError.
+        """
+        batch = uploads if isinstance(uploads, UploadBatch) else self._open_uploads(uploads)
+        records, refused = None, []
+        for filename, read in batch.files():
             try:
-                parts |= make_part(filename, data)
+                with self.env.cr.savepoint() if stored else contextlib.nullcontext():
+                    made = make_records(filename, read(), batch.budget)
+            except MeshError as error:
+                refused.append(FileRefusal(filename, error.message, error.code))
+            except PartRefusedError as error:
+                refused.append(FileRefusal(filename, error.reason, error.code))
             except UserError as error:
-                refused.append(str(error))
-        if refused:
-            raise self._refusal(refused)
-        return parts
+                refused.append(FileRefusal(filename, error.args[0]))
+            else:
+                records = made if records is None else records | made
+        return records if records is not None else self.browse(), refused
 
     @api.model
     def _open_uploads(self, uploads):
         """The part files of one request, counted (archives by their directory) before any is
-        inflated; the request's file cap and inflation budget refuse it here."""
+        inflated; the request's file cap and inflation budget refuse it here. An archive that
+        is not one is refused alone, when its turn comes (``_each_upload``)."""
         try:
-            return UploadBatch(uploads, self._analysis_limits())
+            return UploadBatch(uploads, self._analysis_limits(), each=True)
         except MeshError as error:
             raise self._refusal([error.message]) from error
 
-    @api.model
-    def _inflated(self, batch):
-        """The files of ``batch``, one inflated at a time; a member that breaks the budget or
-        is damaged refuses the whole request."""
+    def _odm_viewer_settings(self):
+        """What the viewer draws the part's findings against: the process of its last quote
+        (else the company's default), its thin-wall and deep-pocket limits and the largest
+        build envelope of its machines."""
+        self.ensure_one()
+        config = self.env["odm.pricing"].engine_config(self.company_id)
+        code = self.quote_ids[:1].process_id.code or config.default_process
+        process = config.processes.get(code) or config.processes[config.default_process]
+        machines = [m for m in config.machines.values() if m.process == process.code]
+        largest = max(
+            machines, key=lambda m: m.build_x_mm * m.build_y_mm * m.build_z_mm, default=None
+        )
+        return {
+            "process": process.code,
+            "process_name": process.name,
+            "thin_wall_mm": process.min_wall_mm,
+            "deep_pocket_ratio": getattr(process, "deep_pocket_ratio", None)
+            or viewer_export.DEFAULT_DEEP_POCKET_RATIO,
+            "build_volume_mm": largest
+            and [largest.build_x_mm, largest.build_y_mm, largest.build_z_mm],
+        }
+
+    def _odm_viewer_payload(self):
+        """(payload bytes, its key) of this part's 3D view, made in the bounded analysis child
+        on first use and cached on the part; PartRefusedError if the file cannot be read."""
+        self.ensure_one()
+        settings = self._odm_viewer_settings()
+        key = hashlib.sha256(
+            repr((viewer_export.FORMAT_VERSION, ENGINE_VERSION, sorted(settings.items()))).encode()
+        ).hexdigest()[:32]
+        part = self.sudo()
+        if part.viewer_payload_key == key and part.viewer_payload:
+            return base64.b64decode(part.viewer_payload), key
+        limits = self._analysis_limits()
+        arguments = {
+            "filename": part.file_name,
+            "unit": part.unit,
+            "limits": dataclasses.asdict(limits),
+            "analysis": part.analysis,
+            **settings,
+        }
+        bounds = sandbox.Bounds(limits.analysis_timeout_s, limits.analysis_memory_bytes)
         try:
-            yield from batch
+            _result, blobs = sandbox.run(
+                "viewer",
+                arguments,
+                base64.b64decode(part.with_context(bin_size=False).file),
+                bounds,
+            )
         except MeshError as error:
-            raise self._refusal([error.message]) from error
+            raise PartRefusedError(
+                self.env._("%(file)s: %(reason)s", file=part.name, reason=error.message), error.code
+            ) from error
+        part.write({"viewer_payload": base64.b64encode(blobs[0]), "viewer_payload_key": key})
+        return blobs[0], key
 
     @api.model
     def _analysis_limits(self):
@@ -260,7 +333,9 @@ class OdmPart(models.Model):
             )
         except MeshError as error:
             raise PartRefusedError(
-                self.env._("%(file)s: %(reason)s", file=filename, reason=error.message), error.code
+                self.env._("%(file)s: %(reason)s", file=filename, reason=error.message),
+                error.code,
+                reason=error.message,
             ) from error
         analysis = result.analysis
         size_x, size_y, size_z = analysis["bbox_mm"]

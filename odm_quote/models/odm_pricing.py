@@ -12,6 +12,7 @@ from odm_engine.pricing.params import (
     PricingError,
     QuantityBreak,
 )
+from odm_engine.pricing.processes import fdm
 from odm_engine.pricing.quote import quote_part
 from odm_engine.service import ENGINE_VERSION
 from odm_engine.slicing import precise
@@ -108,6 +109,7 @@ class OdmPricing(models.AbstractModel):
         lead_time=None,
         measured=None,
         config=None,
+        specification=None,
     ):
         """Prices a part; returns (engine Quote, frozen parameters). UserError on refusal.
 
@@ -115,6 +117,7 @@ class OdmPricing(models.AbstractModel):
         calibration prices its calibrated instant figures, and their range is kept with the
         parameters so the quote can show its uncertainty. ``config`` is the part company's
         ``engine_config()``: callers pricing several parts build it once and pass it.
+        ``specification``: the engine's dict of tolerance, threads... (odm.part.specification).
         """
         config = config or self.engine_config(part.company_id)
 
@@ -128,17 +131,20 @@ class OdmPricing(models.AbstractModel):
                 lead_time=lead_time.code if lead_time else None,
                 config=config,
                 measured=figures,
+                specification=specification,
             )
 
         try:
             result = priced(measured)
-            calibrated = {}
-            if measured is None and process.technology == "fdm" and process.calibration:
-                calibrated = precise.calibrated_figures(
-                    {name: getattr(result, name) for name in precise.MEASURED}, process.calibration
-                )
+            calibrated, estimate = {}, {"source": "sliced"} if measured else None
+            if measured is None and process.technology == "fdm":
+                instant = {name: getattr(result, name) for name in precise.MEASURED}
+                if process.calibration:
+                    calibrated = precise.calibrated_figures(instant, process.calibration)
                 if calibrated:
                     result = priced({name: fig["value"] for name, fig in calibrated.items()})
+                layered = fdm.reads_layer_table(part.analysis.get("fdm_layers"))
+                estimate = self._estimate_range(instant, calibrated, process, priced, layered)
         except PricingError as error:
             raise UserError(
                 self.env._("%(part)s: %(reason)s", part=part.name, reason=error)
@@ -146,7 +152,25 @@ class OdmPricing(models.AbstractModel):
         parameters = self._frozen_parameters(config, result)
         parameters["measured"] = measured
         parameters["calibrated"] = calibrated
+        parameters["estimate"] = estimate
         return result, parameters
+
+    @staticmethod
+    def _estimate_range(instant, calibrated, process, priced, layered):
+        """Where an instant FDM quote's figures come from and the range the slicer's should
+        fall in (``precise.estimate_band``), with the unit prices at both ends of it."""
+        bands = process.estimate_band or {}
+        ranges = precise.estimate_band(instant, calibrated, bands, layered)
+        prices = [
+            priced({name: figure[end] for name, figure in ranges.items()}).unit_price
+            for end in ("low", "high")
+        ]
+        return {
+            "source": "calibrated" if calibrated else "estimated",
+            "coverage": precise.BAND_COVERAGE,
+            "ranges": ranges,
+            "unit_price": prices,
+        }
 
     @api.model
     def freeze(self, part, result, parameters, sale_line=None, known=None):

@@ -52,8 +52,44 @@ class ResCompany(models.Model):
         "Default sales team for requests",
         help="Empty: the salesperson's team, else the company's first sales team.",
     )
+    odm_auto_slice = fields.Boolean(
+        "Slice FDM lines in the background",
+        default=True,
+        help="Each FDM line of a quotation not yet accepted is sliced in the background and "
+        "re-priced with the slicer's time and material.",
+    )
+    odm_slice_alert_percent = fields.Float(
+        "Tell the salesperson above (%)",
+        default=10.0,
+        help="When a slice lands after the customer accepted, the accepted price stays; a "
+        "difference above this share of it gives the salesperson an activity.",
+    )
     odm_public_upload = fields.Boolean(
         "Public instant quotes", help="Let visitors who are not logged in get instant quotes."
+    )
+    # What buyers see of a quote (portal, quote API, PDF): odm_engine.pricing.price_grid.
+    odm_customer_breakdown = fields.Selection(
+        [
+            ("full", "Itemised"),
+            ("summary", "Summary"),
+            ("none", "None"),
+        ],
+        "Price breakdown for customers",
+        default="summary",
+        required=True,
+        help="What customers see of how a price is made: every item, a few groups (material, "
+        "machine time, setup, post-processing, options) or nothing. The margin is always spread "
+        "over the items, never shown.",
+    )
+    odm_customer_comparison = fields.Boolean(
+        "Process comparison for customers",
+        default=True,
+        help="Show customers each process's price at the comparison quantities and the "
+        "quantity from which another process (e.g. moulding) becomes cheaper.",
+    )
+    odm_report_price_grid = fields.Boolean(
+        "Price grid on quotations",
+        help="Print each part's quantity x lead-time price grid on the quotation PDF.",
     )
     # Throttling (odm.request.quota): 0 is unlimited.
     odm_visitor_requests_per_minute = fields.Integer(

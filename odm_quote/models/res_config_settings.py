@@ -16,6 +16,19 @@ class ResConfigSettings(models.TransientModel):
     odm_max_upload_mb = fields.Integer(related="company_id.odm_max_upload_mb", readonly=False)
     odm_max_triangles = fields.Integer(related="company_id.odm_max_triangles", readonly=False)
     odm_public_upload = fields.Boolean(related="company_id.odm_public_upload", readonly=False)
+    odm_auto_slice = fields.Boolean(related="company_id.odm_auto_slice", readonly=False)
+    odm_slice_alert_percent = fields.Float(
+        related="company_id.odm_slice_alert_percent", readonly=False
+    )
+    odm_customer_breakdown = fields.Selection(
+        related="company_id.odm_customer_breakdown", readonly=False
+    )
+    odm_customer_comparison = fields.Boolean(
+        related="company_id.odm_customer_comparison", readonly=False
+    )
+    odm_report_price_grid = fields.Boolean(
+        related="company_id.odm_report_price_grid", readonly=False
+    )
     odm_max_quantity = fields.Integer(related="company_id.odm_max_quantity", readonly=False)
     odm_visitor_requests_per_minute = fields.Integer(
         related="company_id.odm_visitor_requests_per_minute", readonly=False

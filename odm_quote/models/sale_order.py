@@ -25,6 +25,11 @@ class SaleOrder(models.Model):
     def _odm_blocking_lines(self):
         return self.order_line.filtered(lambda line: line.odm_fatal and not line.odm_dfm_override)
 
+    def _odm_accepted(self):
+        """Whether the customer accepted the order (signed or confirmed): its prices stay."""
+        self.ensure_one()
+        return self.state not in ("draft", "sent") or bool(self.signature)
+
     def _has_to_be_signed(self):
         """A customer cannot accept online what a manager has not cleared for manufacturing."""
         return super()._has_to_be_signed() and not self._odm_blocking_lines()
@@ -62,22 +67,55 @@ class SaleOrder(models.Model):
         All files become parts of the order's customer and lines, or none does:
         UploadRefusedError (a UserError) lists every refused file.
         """
-        self.ensure_one()
-        # Options are checked before the analysis, which is the slow part.
-        self._odm_request_options(process, quantity, material, finish, lead_time)
-        order = self.with_company(self.company_id)
         with self.env.cr.savepoint():
-            parts = order.env["odm.part"]._from_uploads(
-                uploads, unit=unit, partner=order.partner_id.commercial_partner_id
-            )
-            return order._odm_add_part_lines(
-                parts,
+            lines, refused = self._odm_add_each_upload(
+                uploads,
                 process,
                 quantity,
                 material=material,
                 finish=finish,
                 lead_time=lead_time,
+                unit=unit,
             )
+            if refused:
+                raise self.env["odm.part"]._refusal([reason.sentence for reason in refused])
+        return lines
+
+    def _odm_add_each_upload(
+        self,
+        uploads,
+        process,
+        quantity=1,
+        *,
+        material=None,
+        finish=None,
+        lead_time=None,
+        unit="auto",
+    ):
+        """Like ``_odm_add_uploads``, but each file succeeds or fails on its own:
+        (the lines of the good parts, a FileRefusal per refused file).
+
+        A refused file leaves no part and no line: its part and line are written in one
+        savepoint. An upload refused as a whole (too many files, an unreadable archive)
+        raises UploadRefusedError; options the order cannot use raise OdmRequestError.
+        """
+        self.ensure_one()
+        # Options are checked before the analysis, which is the slow part.
+        self._odm_request_options(process, quantity, material, finish, lead_time)
+        order = self.with_company(self.company_id)
+        parts = order.env["odm.part"]
+        customer = order.partner_id.commercial_partner_id
+        return parts._each_upload(
+            uploads,
+            lambda filename, data, budget: order._odm_add_part_lines(
+                parts.from_upload(data, filename, unit=unit, partner=customer, budget=budget),
+                process,
+                quantity,
+                material=material,
+                finish=finish,
+                lead_time=lead_time,
+            ),
+        )
 
     def _odm_add_part_lines(
         self, parts, process, quantity=1, *, material=None, finish=None, lead_time=None

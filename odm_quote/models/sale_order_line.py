@@ -1,11 +1,13 @@
-import base64
 import functools
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import float_round
+from odoo.tools.misc import format_amount
+
+from odoo.addons.queue_job.job import identity_exact
 
 from odm_engine.mesh.errors import MeshError
-from odm_engine.mesh.loaders import load_part
 from odm_engine.pricing.costing import finding_audience
 from odm_engine.slicing import precise
 
@@ -69,8 +71,21 @@ class SaleOrderLine(models.Model):
         copy=False,
     )
     odm_precise_message = fields.Char(readonly=True, copy=False)
+    odm_estimate_source = fields.Selection(
+        [("estimated", "Estimated"), ("calibrated", "Calibrated"), ("sliced", "Sliced")],
+        "Figures",
+        compute="_compute_odm_estimate",
+        help="Where the line's print time and material come from: the instant estimate, the "
+        "estimate corrected by the shop's slices, or the slicer itself.",
+    )
+    odm_estimate_note = fields.Char(
+        "Figures from", compute="_compute_odm_estimate", help="E.g. estimated ±18 %, sliced."
+    )
     odm_dfm_override = fields.Boolean(
         "DFM override", readonly=True, copy=False, help="A manager accepted the blocking findings."
+    )
+    odm_specification_ids = fields.One2many(
+        "odm.part.specification", "sale_line_id", string="Specification"
     )
 
     @api.depends("odm_quote_id", "odm_dfm_override")
@@ -95,6 +110,22 @@ class SaleOrderLine(models.Model):
         findings = (self.odm_quote_id.result or {}).get("dfm")
         return [f for f in customer_findings(findings) if f["severity"] != "info"]
 
+    @api.depends("odm_quote_id", "odm_precise_state")
+    def _compute_odm_estimate(self):
+        for line in self:
+            quote = line.odm_quote_id
+            line.odm_estimate_source = (quote._odm_estimate() if quote else {}).get("source")
+            line.odm_estimate_note = (quote._odm_estimate_note() if quote else "") or False
+
+    def _odm_estimate_status(self):
+        """The line's figures for a page waiting on its slice: slicing state, source, words."""
+        self.ensure_one()
+        return {
+            "state": self.odm_precise_state or False,
+            "source": self.odm_estimate_source,
+            "note": self.odm_estimate_note,
+        }
+
     def action_odm_precise_quote(self):
         """Slices the line's part in the background; its figures then replace the estimate."""
         for line in self:
@@ -102,63 +133,115 @@ class SaleOrderLine(models.Model):
                 raise UserError(
                     self.env._("Only FDM lines can be sliced: %(line)s", line=line.odm_part_id.name)
                 )
-            line.odm_precise_state = "queued"
-            line.odm_precise_message = False
-            line.with_delay(
-                description=self.env._("Slice %(part)s", part=line.odm_part_id.name)
+        self._odm_queue_slice()
+
+    def _odm_slices_itself(self):
+        """Whether the line's estimate is refined by a background slice without anybody asking:
+        an FDM line of an order the customer has not accepted yet, where the company wants it."""
+        self.ensure_one()
+        return (
+            self.odm_process_id.technology == "fdm"
+            and self.odm_part_id.company_id.odm_auto_slice
+            and not self.order_id._odm_accepted()
+        )
+
+    def _odm_queue_slice(self):
+        """Queues one slicing job per line (a job already waiting for the line is not doubled)."""
+        for line in self:
+            line.with_context(odm_repricing=True).write(
+                {"odm_precise_state": "queued", "odm_precise_message": False}
+            )
+            # Portal and API lines are the customer's; the job slices and prices for the shop.
+            line.sudo().with_delay(
+                description=self.env._("Slice %(part)s", part=line.odm_part_id.name),
+                identity_key=identity_exact,
             )._odm_precise_reprice()
 
     def _odm_precise_reprice(self):
         """Job: slice as estimated, price with the slicer's figures, keep a calibration sample.
 
-        Refusals from the slicer end the job with a message on the line; anything else raises so
-        that queue_job retries it.
+        Refusals from the slicer end the job with a message on the line and leave the estimate;
+        anything else raises so that queue_job retries it. An order the customer accepted keeps
+        its price: the slice is recorded and a person is told when it differs much.
         """
         self.ensure_one()
+        if not (self.exists() and self.odm_part_id and self.odm_process_id.technology == "fdm"):
+            return
         part, instant = self.odm_part_id, self.odm_quote_id
-        machine_type = self.env["odm.machine.type"].search(
-            [("code", "=", instant.result["machine"])], limit=1
-        )
-        printers = (
-            [machine_type.slicer_printer]
-            if machine_type.slicer_printer
-            else list(precise.DEFAULT_PRINTERS)
-        )
         try:
-            mesh = load_part(base64.b64decode(part.file), part.file_name, unit=part.unit)
-            sliced = precise.slice_as_estimated(
-                mesh, part.analysis, self.odm_material_id.code, printers=printers
+            sliced, fresh = self.env["odm.slice.result"]._odm_slice(
+                part, instant.result["machine"], instant.result["material"]
             )
         except (MeshError, ValueError) as error:
-            self.write({"odm_precise_state": "failed", "odm_precise_message": str(error)})
+            self.write(
+                {
+                    "odm_precise_state": "failed",
+                    "odm_precise_message": self.env._(
+                        "Slicing failed, the estimate stays: %(reason)s", reason=error
+                    ),
+                }
+            )
             return
-        result, parameters = self._odm_quote(measured=sliced.measured())
-        parameters["slice"] = sliced.to_dict()
-        self._odm_apply(result, self._odm_freeze(result, parameters))
-        self.env["odm.slice.sample"].create(
-            {
-                "process_id": self.odm_process_id.id,
-                "part_id": part.id,
-                "printer": sliced.printer,
-                "material": sliced.material,
-                "estimate_print_time_s": instant.result["print_time_s"],
-                "slicer_print_time_s": sliced.print_time_s,
-                "estimate_material_g": instant.result["material_g"],
-                "slicer_material_g": sliced.filament_g,
-                "slicer_version": sliced.slicer,
-            }
+        measured = precise.measured_figures(sliced)
+        if fresh:
+            self.env["odm.slice.sample"]._odm_record(instant, sliced)
+        message = self.env._(
+            "Sliced on %(printer)s: %(minutes).0f min, %(grams).1f g per part.",
+            printer=sliced["printer"],
+            minutes=sliced["print_time_s"] / 60,
+            grams=sliced["filament_g"],
         )
-        self.write(
-            {
-                "odm_precise_state": "done",
-                "odm_precise_message": self.env._(
-                    "Sliced on %(printer)s: %(minutes).0f min, %(grams).1f g per part.",
-                    printer=sliced.printer,
-                    minutes=sliced.print_time_s / 60,
-                    grams=sliced.filament_g,
+        if self.order_id._odm_accepted():
+            message = self._odm_slice_after_acceptance(measured, message)
+        else:
+            result, parameters = self._odm_quote(measured=measured)
+            parameters["slice"] = sliced
+            self._odm_apply(result, self._odm_freeze(result, parameters))
+        self.write({"odm_precise_state": "done", "odm_precise_message": message})
+
+    def _odm_slice_after_acceptance(self, measured, message):
+        """Nothing re-prices an accepted order: the slicer's price is only compared with the
+        accepted one, and the salesperson gets an activity when they differ by more than the
+        company's threshold. Returns the line's message."""
+        result, _parameters = self._odm_quote(measured=measured)
+        sliced_price = self._odm_order_price(result)
+        change = (sliced_price - self.price_unit) / self.price_unit if self.price_unit else 0.0
+        message = self.env._(
+            "%(message)s Accepted at %(accepted)s; sliced, it would be %(sliced)s "
+            "(%(change)+.0f %%).",
+            message=message,
+            accepted=format_amount(self.env, self.price_unit, self.currency_id),
+            sliced=format_amount(self.env, sliced_price, self.currency_id),
+            change=change * 100,
+        )
+        threshold = self.odm_part_id.company_id.odm_slice_alert_percent
+        if abs(change) * 100 > threshold:
+            order = self.order_id
+            order.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=self.env._("Sliced price differs from the accepted one"),
+                note=self.env._(
+                    "%(part)s: %(message)s The order keeps its accepted price.",
+                    part=self.odm_part_id.name,
+                    message=message,
                 ),
-            }
-        )
+                user_id=(order.user_id or self.env.user).id,
+            )
+        return message
+
+    def action_odm_open_specification(self):
+        """Tolerance, threads, inserts, roughness, inspection and drawing of the part line."""
+        self.ensure_one()
+        spec = self.odm_specification_ids[:1]
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Specification of %(part)s", part=self.odm_part_id.name),
+            "res_model": "odm.part.specification",
+            "res_id": spec.id,
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_sale_line_id": self.id},
+        }
 
     def action_odm_open_quote(self):
         """The price explained: breakdown, delivery options and the parameters used."""
@@ -209,27 +292,48 @@ class SaleOrderLine(models.Model):
         return result
 
     def _odm_reprice(self):
-        """Prices each part line with today's parameters and freezes that version on it."""
+        """Prices each part line with today's parameters and freezes that version on it.
+
+        An FDM line takes the slicer's figures once its part was sliced as quoted (from the
+        store when the same file was sliced before); until then its estimate is refined by a
+        background slice (``_odm_slices_itself``).
+        """
         # One engine configuration per company for all the lines (it reads every pricing model).
         engine_config = functools.cache(self.env["odm.pricing"].engine_config)
+        to_slice = self.browse()
         for line in self:
-            result, parameters = line._odm_quote(
-                measured=line._odm_sliced_figures(),
-                config=engine_config(line.odm_part_id.company_id),
+            config = engine_config(line.odm_part_id.company_id)
+            measured = line._odm_sliced_figures()
+            result, parameters = line._odm_quote(measured=measured, config=config)
+            slices = measured is None and line._odm_slices_itself()
+            stored = slices and self.env["odm.slice.result"].sudo()._odm_stored_for(
+                line.odm_part_id, result.machine, result.material
             )
+            if stored:
+                measured = {
+                    "print_time_s": stored["print_time_s"],
+                    "material_g": stored["filament_g"],
+                }
+                result, parameters = line._odm_quote(measured=measured, config=config)
+                parameters["slice"] = stored
             line._odm_apply(result, line._odm_freeze(result, parameters))
+            if slices and not stored:
+                to_slice |= line
+        to_slice._odm_queue_slice()
 
-    def _odm_quote(self, measured=None, config=None):
-        """The line's part priced with the line's options (see odm.pricing.quote)."""
+    def _odm_quote(self, measured=None, config=None, quantity=None):
+        """The line's part priced with the line's options (see odm.pricing.quote), at
+        ``quantity`` instead of the line's when given (the line's price grid)."""
         return self.env["odm.pricing"].quote(
             self.odm_part_id,
             self.odm_process_id,
             self._odm_material(),
-            self.product_uom_qty,
+            quantity or self.product_uom_qty,
             finish=self.odm_finish_id,
             lead_time=self.odm_lead_time_id,
             measured=measured,
             config=config,
+            specification=self.odm_specification_ids[:1]._odm_engine_spec(),
         )
 
     def _odm_sliced_figures(self):
@@ -279,15 +383,46 @@ class SaleOrderLine(models.Model):
 
     def _odm_order_price(self, result):
         """The quote's unit price (the quoting company's currency) in the order's currency."""
+        return self._odm_order_amount(result.unit_price)
+
+    def _odm_order_amount(self, amount):
+        """An amount of the engine (the quoting company's currency) in the order's currency."""
         order = self.order_id
         source = self.odm_part_id.company_id.currency_id  # the currency of its engine_config
         if not order.currency_id or source == order.currency_id:
-            return result.unit_price
+            return amount
         return source._convert(
-            result.unit_price,
+            amount,
             order.currency_id,
             order.company_id,
             order.date_order or fields.Date.context_today(self),
+        )
+
+    def _odm_line_amounts(self, unit_price, quantity):
+        """(unit price, total) this line would carry for an engine unit price at ``quantity``:
+        in the order's currency, rounded as the line rounds its price and subtotal."""
+        digits = self.env["decimal.precision"].precision_get("Product Price")
+        unit = float_round(self._odm_order_amount(unit_price), precision_digits=digits)
+        return unit, self.order_id.currency_id.round(unit * quantity)
+
+    def _odm_price_grid(self, config=None):
+        """The line's quantity x lead-time grid, each row priced by ``_odm_quote`` as the line
+        would be at that quantity: a chosen cell is exactly the line's next price."""
+        self.ensure_one()
+        config = config or self.env["odm.pricing"].engine_config(self.odm_part_id.company_id)
+        measured = self._odm_sliced_figures()
+        return self.env["odm.customer.view"].price_grid(
+            self.odm_part_id,
+            self.odm_process_id,
+            self._odm_material(),
+            int(self.product_uom_qty),
+            finish=self.odm_finish_id,
+            lead_time=self.odm_lead_time_id,
+            config=config,
+            price_at=lambda quantity: self._odm_quote(
+                measured=measured, config=config, quantity=quantity
+            )[0],
+            amounts=self._odm_line_amounts,
         )
 
     def _odm_material(self):
@@ -301,7 +436,7 @@ class SaleOrderLine(models.Model):
         details = [result.process_name, result.material_name]
         if self.odm_finish_id:
             details.append(self.odm_finish_id.name)
-        return self.env._(
+        description = self.env._(
             "%(part)s\n%(details)s, %(size)s, %(days)s working days (%(tier)s)",
             part=part.name,
             details=", ".join(details),
@@ -309,3 +444,7 @@ class SaleOrderLine(models.Model):
             days=result.lead_time_days,
             tier=tier,
         )
+        specification = self.env["odm.part.specification"]._odm_describe(
+            result.specification and result.specification.to_dict()
+        )
+        return "\n".join([description, *specification])

@@ -9,3 +9,9 @@ from . import test_odm_portal
 from . import test_odm_request_owner
 from . import test_company_isolation
 from . import test_odm_throttle
+from . import test_odm_customer_view
+from . import test_odm_estimate_source
+from . import test_odm_viewer
+from . import test_odm_part_specification
+from . import test_odm_batch_upload
+from . import test_odm_portal_display

@@ -40,12 +40,16 @@ class TestPartUpload(PartCase):
         self.assertEqual(len(self.order.order_line), 2)
         self.assertEqual(len(self.order.order_line.odm_part_id), 1)
 
-    def test_one_bad_file_adds_nothing(self):
+    def test_one_bad_file_is_refused_alone(self):
         parts_before = self.env["odm.part"].search_count([])
+        action = self.upload({"good.stl": box_stl(20, 20, 20), "broken.stl": b"solid nothing\n"})
+        self.assertIn("broken.stl: ", action["params"]["message"])
+        self.assertEqual(self.order.order_line.odm_part_id.mapped("name"), ["good.stl"])
+        self.assertEqual(self.env["odm.part"].search_count([]), parts_before + 1)
+        # Only bad files: nothing is added, and the wizard says why.
         with self.assertRaisesRegex(UserError, "broken.stl"):
-            self.upload({"good.stl": box_stl(20, 20, 20), "broken.stl": b"solid nothing\n"})
-        self.assertFalse(self.order.order_line)
-        self.assertEqual(self.env["odm.part"].search_count([]), parts_before)
+            self.upload({"broken.stl": b"solid nothing\n"})
+        self.assertEqual(len(self.order.order_line), 1)
 
     def test_zip_bomb_is_refused(self):
         bomb = zipped({"bomb.stl": b"\0" * (64 * 2**20)})
@@ -187,7 +191,7 @@ class TestProcessComparison(PartCase):
         html = part.comparison_html
         for name in ("FDM printing", "SLA resin printing", "CNC milling"):
             self.assertIn(name, html)
-        self.assertIn("From 1 parts on", html)
+        self.assertIn("From 1 part on", html)
         self.assertIn("10000", html)
         # Injection moulding needs a mould: it can only win at large quantities.
         self.assertRegex(html, r"From \d{3,} parts on, <strong>Injection moulding")

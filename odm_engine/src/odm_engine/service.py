@@ -108,8 +108,10 @@ def report_head(filename: str, geometry: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def quote_report(filename: str, geometry: Mapping[str, Any], quote) -> dict[str, Any]:
-    """The report of one quote: geometry summary, the engine's answer, the full geometry."""
-    return json_ready({**report_head(filename, geometry), **quote.to_dict(), "geometry": geometry})
+    """The report of one quote: geometry summary, the engine's answer (a Quote or its stored
+    ``to_dict()``), the full geometry."""
+    answer = quote if isinstance(quote, Mapping) else quote.to_dict()
+    return json_ready({**report_head(filename, geometry), **answer, "geometry": geometry})
 
 
 def json_ready(value: Any) -> Any:
