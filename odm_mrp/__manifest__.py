@@ -19,6 +19,7 @@
             "ortools",
             "pytz",
             "scipy",
+            "Werkzeug",
         ],
     },
     "data": [

@@ -122,6 +122,7 @@ class TestQuoteActuals(MakeToOrderCase):
             {
                 "volumetric_flow_mm3_s",
                 "layer_overhead_s",
+                "print_time_factor",
                 "scrap_pct",
                 "order_setup_min",
                 "post_process_min_per_part",
@@ -137,6 +138,8 @@ class TestQuoteActuals(MakeToOrderCase):
         self.assertAlmostEqual(flow_line.current_value, flow)
         self.assertAlmostEqual(flow_line.proposed_value, flow / 1.25, delta=flow * 1e-3)
         self.assertAlmostEqual(proposals["layer_overhead_s"].proposed_value, overhead * 1.25, 2)
+        # Uploads are priced layer by layer: their correction is the layer estimate's factor.
+        self.assertAlmostEqual(proposals["print_time_factor"].proposed_value, 1.25, places=3)
         # Grams are issued in whole BoM units, so the material factor is 1.1 give or take.
         material_factor = proposals["scrap_pct"].factor
         self.assertAlmostEqual(material_factor, 1.1, delta=0.005)
@@ -145,10 +148,11 @@ class TestQuoteActuals(MakeToOrderCase):
         self.assertAlmostEqual(proposals["order_setup_min"].factor, 1.5, places=2)
         self.assertEqual(self._parameter("volumetric_flow_mm3_s"), flow, "nothing applied yet")
 
-        for key in ("volumetric_flow_mm3_s", "layer_overhead_s", "scrap_pct"):
+        applied = ("volumetric_flow_mm3_s", "layer_overhead_s", "print_time_factor", "scrap_pct")
+        for key in applied:
             proposals[key].apply = True
         wizard.action_apply()
-        for key in ("volumetric_flow_mm3_s", "layer_overhead_s", "scrap_pct"):
+        for key in applied:
             self.assertAlmostEqual(self._parameter(key), proposals[key].proposed_value, places=4)
         self.assertEqual(self._parameter("order_setup_min"), setup, "an unticked line stays")
         message = self.fdm.message_ids[:1]

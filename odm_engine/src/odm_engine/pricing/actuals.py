@@ -139,7 +139,13 @@ def _process(name: str, kind: str) -> ParameterRule:
 # Machine time per technology: both terms of each time formula scale, so a part quoted again
 # takes exactly ``factor`` times the machine time (CNC: cutting time; handling stays).
 MACHINE_RULES: dict[str, tuple[ParameterRule, ...]] = {
-    "fdm": (_process("volumetric_flow_mm3_s", "rate"), _process("layer_overhead_s", "duration")),
+    # The volume formula's speed and overhead, and the layer estimate's correction: each moves
+    # only the quotes priced by its estimate (fdm.reads_layer_table), so both can be applied.
+    "fdm": (
+        _process("volumetric_flow_mm3_s", "rate"),
+        _process("layer_overhead_s", "duration"),
+        _process("print_time_factor", "duration"),
+    ),
     "sla": (_process("layer_exposure_s", "duration"), _process("layer_peel_s", "duration")),
     "sls": (_process("layer_time_s", "duration"), _process("build_overhead_h", "duration")),
     "mjf": (_process("layer_time_s", "duration"), _process("build_overhead_h", "duration")),

@@ -387,6 +387,12 @@ class FdmParams(PlatePrintParams):
         positive=True,
     )
     layer_overhead_s: float = number("s/layer", "Travel, retraction and layer change per layer")
+    print_time_factor: float = number(
+        "x",
+        "Correction of the layer-by-layer print time, from production actuals (1: none)",
+        default=1.0,
+        positive=True,
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

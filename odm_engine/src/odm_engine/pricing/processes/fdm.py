@@ -154,13 +154,14 @@ def estimate(job: Job) -> ProcessEstimate:
         time_inputs = {"print_time_s": print_time}
     elif by_layers:
         layer_estimate, profile = by_layers
-        print_time = layer_estimate.print_time_s
+        print_time = layer_estimate.print_time_s * fdm.print_time_factor
         time_formula = (
             f"print_time_s (layer by layer, profile {profile}: the sum of its features)"
-            " / 3600 * rate_per_hour"
+            " * print_time_factor / 3600 * rate_per_hour"
         )
         time_inputs = {
-            "print_time_s": print_time,
+            "print_time_s": layer_estimate.print_time_s,
+            "print_time_factor": fdm.print_time_factor,
             "layers": layer_estimate.layers,
             **{f"{key}_s": value for key, value in layer_estimate.time_by_feature_s.items()},
         }
