@@ -32,7 +32,7 @@ def test_portal_customer_uploads_reprices_and_requests_a_quotation(prefork):
         "bracket.stl", box_stl(40, 30, 20), {"process_id": facts["fdm_process_id"], "quantity": 10}
     )
     assert uploaded.status_code == 200, uploaded.text[:500]
-    assert "1 part(s) priced and added to your cart: bracket.stl" in uploaded.text
+    assert "1 part priced and added to your cart: bracket.stl" in uploaded.text
     (line_id,) = line_ids(uploaded.text)
     (line,) = prefork.admin.call(
         "sale.order.line", "read", [line_id], ["price_unit", "product_uom_qty", "order_id"]
