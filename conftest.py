@@ -2,7 +2,7 @@
 
 import pytest
 
-pytest_plugins = ["pytester", "tests.peers.fixtures"]
+pytest_plugins = ["pytester", "tests.peers.fixtures", "tests.background_jobs"]
 
 # Odoo skips a browser test when it cannot start Chromium; for us a tour that did not run is a
 # failed tour, so these skips are turned into failures.

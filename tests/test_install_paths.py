@@ -8,7 +8,7 @@ a manufacturing order. ``./odm test`` runs it; it takes a few minutes per way.
 
 Odoo's own requirements are installed once per session, into a template virtualenv each way gets
 a copy of, and both ways run concurrently with the upgrade test (``background_job``,
-tests/conftest.py).
+tests/background_jobs.py).
 """
 
 import functools

@@ -4,7 +4,7 @@ The previous release's four addons (taken from git at ``PREVIOUS_RELEASE``) inst
 database with their demo data; one cost-model parameter is deleted, as an older engine would
 have lacked it; then this checkout's addons update it. The update must log no ERROR, reach the
 new versions, and its migration must restore the parameter so the database keeps quoting.
-It runs concurrently with the install-path tests (``background_job``, tests/conftest.py).
+It runs concurrently with the install-path tests (``background_job``, tests/background_jobs.py).
 """
 
 import ast

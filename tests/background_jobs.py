@@ -1,11 +1,13 @@
 """Fixtures of the repository-level tests: the Odoo configuration they run against, and the
-concurrent jobs of the tests that build Odoo databases from scratch.
+concurrent jobs of the tests that build Odoo databases from scratch (a plugin of the root
+conftest, so the jobs can start with the first test of the whole run).
 
 Installing the four addons into a fresh database, in a fresh environment or from the previous
 release, takes minutes and keeps mostly one core busy (pip, then one Odoo process). A test marked
-``background_job(job)`` hands that work to ``job(workdir, main_config)``: the first such test to
-run starts the jobs of every selected marked test at once, so they share the machine's cores,
-and each test then waits for its own job, whose assertions fail it as if they ran in the test.
+``background_job(job)`` hands that work to ``job(workdir, main_config)``: the jobs of every
+selected marked test start at once with the run's first test, so they share the machine's cores
+with the rest of the suite instead of running alone at its end, and each marked test then waits
+for its own job, whose assertions fail it as if they ran in the test.
 """
 
 from concurrent.futures import ThreadPoolExecutor
@@ -61,3 +63,10 @@ def _background_jobs(request, main_config, tmp_path_factory):
 def background_job(request, _background_jobs):
     """The future of this test's job: ``background_job.result()`` waits for it."""
     return _background_jobs[request.node.nodeid]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _start_background_jobs(request):
+    """Starts the selected marked tests' jobs before the first test of the run, whatever it is."""
+    if any(item.get_closest_marker("background_job") for item in request.session.items):
+        request.getfixturevalue("_background_jobs")
