@@ -84,8 +84,9 @@ class SaleOrderLine(models.Model):
     odm_dfm_override = fields.Boolean(
         "DFM override", readonly=True, copy=False, help="A manager accepted the blocking findings."
     )
+    # A duplicated quotation asks for the same part made the same way.
     odm_specification_ids = fields.One2many(
-        "odm.part.specification", "sale_line_id", string="Specification"
+        "odm.part.specification", "sale_line_id", string="Specification", copy=True
     )
 
     @api.depends("odm_quote_id", "odm_dfm_override")

@@ -59,6 +59,19 @@ class TestPartSpecification(PartCase):
         self.assertIn("General tolerance: ISO 2768-f", self.line.name)
         self.assertFalse(self.line.order_id.odm_blocked, "threads with a drawing need no review")
 
+    def test_duplicated_quotation_keeps_the_specification_and_its_price(self):
+        self.specs._odm_set_for_line(self.line, {**THREADS_AND_FINE, "drawing": DRAWING})
+        copy = self.line.order_id.copy()
+        line = copy.order_line.filtered("odm_part_id")
+        spec = line.odm_specification_ids
+        self.assertEqual(
+            (spec.tolerance_class, spec.thread_size, spec.thread_count), ("f", "M3", 4)
+        )
+        self.assertEqual(base64.b64decode(spec.drawing), DRAWING)
+        self.assertEqual(set(spec_items(line)), {"tolerance", "threads_M3"})
+        self.assertAlmostEqual(line.price_unit, self.line.price_unit, places=2)
+        self.assertEqual(len(self.line.odm_specification_ids), 1, "the original keeps its own")
+
     def test_tight_tolerance_without_drawing_blocks_the_order_for_review(self):
         order = self.line.order_id
         spec = self.specs._odm_set_for_line(self.line, {"tolerance_mm": 0.12})
