@@ -208,14 +208,26 @@ class OdmPart(models.Model):
         alone and leaves nothing behind; the others go on. The request's budget (bytes to
         inflate, seconds of analysis) is shared: once spent, each file left is refused with
         that reason. Only an upload refused as a whole (too many files, an archive that is not
-        one) raises UploadRefusedError.
+        one) raises UploadRefusedError. A file whose content is already in the upload (the same
+        file twice, or also inside an archive) is refused with the name it came first as, so
+        one part gives one line and its analysis is not paid twice.
         """
         batch = uploads if isinstance(uploads, UploadBatch) else self._open_uploads(uploads)
-        records, refused = None, []
+        records, refused, first_names = None, [], {}
         for filename, read in batch.files():
             try:
+                data = read()
+                digest = hashlib.sha256(data).digest()
+                if digest in first_names:
+                    reason = self.env._(
+                        "the same file as %(first)s in this upload: change that part's "
+                        "quantity instead.",
+                        first=first_names[digest],
+                    )
+                    raise PartRefusedError(reason, "duplicate_file")
+                first_names[digest] = filename
                 with self.env.cr.savepoint() if stored else contextlib.nullcontext():
-                    made = make_records(filename, read(), batch.budget)
+                    made = make_records(filename, data, batch.budget)
             except MeshError as error:
                 refused.append(FileRefusal(filename, error.message, error.code))
             except PartRefusedError as error:

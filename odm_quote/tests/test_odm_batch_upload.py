@@ -200,6 +200,27 @@ class TestApiBatch(QuotaCounters, PortalCase):
         self.assertEqual(parts.partner_id, self.acme)
         self.assertFalse(parts_named(self.env, "broken.stl"))
 
+    def test_the_same_file_twice_is_quoted_once(self):
+        good = GOOD["bracket0.stl"]
+        status, body = self.post(
+            [
+                ("files", ("bracket.stl", good)),
+                ("files", ("bracket copy.stl", good)),
+                ("files", ("bundle.zip", zipped({"inner/bracket.stl": good}))),
+            ]
+        )
+        self.assertEqual(status, 200, body)
+        self.assertEqual([quote["file"] for quote in body["quotes"]], ["bracket.stl"])
+        self.assertEqual(
+            [(refusal["file"], refusal["code"]) for refusal in body["refused"]],
+            [("bracket copy.stl", "duplicate_file"), ("bracket.stl", "duplicate_file")],
+        )
+        self.assertEqual(
+            body["refused"][0]["message"],
+            "the same file as bracket.stl in this upload: change that part's quantity instead.",
+        )
+        self.assertEqual(len(parts_named(self.env, "bracket copy.stl")), 0)
+
     def test_file_repeated_is_a_batch_too_and_all_refused_is_422(self):
         status, body = self.post(
             [("file", ("broken.stl", BROKEN_STL)), ("file", ("empty.stl", b""))]
