@@ -65,6 +65,12 @@ def background_job(request, _background_jobs):
     return _background_jobs[request.node.nodeid]
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """The marked tests go last (in their order): their jobs run meanwhile, beside the rest."""
+    items.sort(key=lambda item: item.get_closest_marker("background_job") is not None)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _start_background_jobs(request):
     """Starts the selected marked tests' jobs before the first test of the run, whatever it is."""
