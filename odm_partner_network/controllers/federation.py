@@ -13,7 +13,8 @@ describes the payloads. Errors are the quote API's ``{"api_version": "1", "error
 large), 422 (payload, options: odm.request.options) or 429 (over the peer's quota, Settings >
 On-Demand Manufacturing > Federation throttling: Retry-After says when to call again). A
 refused request changes nothing: its transaction is rolled back (its nonce alone stays used,
-see odm.federation.nonce; the quota's counters, odm.request.quota, still count it).
+see odm.federation.nonce; the quota's counters, odm.request.quota, still count it). Odoo's own
+retry of a request after a serialization failure is not a replay (``_request_nonce_store``).
 
 The handlers run as the peer's portal user (odm.federation.api): record rules decide what a
 partner reaches, and the few operations it needs beyond a portal user's rights are run as
@@ -153,7 +154,7 @@ class FederationApi(http.Controller):
                 httprequest.headers,
                 body,
                 now=time.time(),
-                nonce_store=env["odm.federation.nonce"].sudo()._odm_store(),
+                nonce_store=_request_nonce_store(),
                 max_body_bytes=limit,
             )
         except signing.SignatureError as error:
@@ -206,6 +207,23 @@ class FederationApi(http.Controller):
             optional[name] = value
         answer = request.env["odm.federation.api"]._odm_status(call.peer, po_ref, state, **optional)
         return answer, 200, None
+
+
+def _request_nonce_store():
+    """The nonce store of this HTTP request, kept on Odoo's ``request`` object.
+
+    The nonce table commits a checked nonce at once, whatever becomes of the request. Odoo
+    serves a request again when its transaction hit a serialization failure or a concurrent
+    update (``odoo.service.model.retrying``, called by ``Request._transactioning``), with the
+    same ``request`` object and after rolling back all the attempt wrote: this store lets that
+    retry pass its own nonce, so the request takes effect once. A replay of the captured bytes
+    is another HTTP request, with a store of its own, and the table refuses it.
+    """
+    store = getattr(request, "odm_federation_nonces", None)
+    if store is None:
+        store = signing.RequestNonceStore(request.env["odm.federation.nonce"].sudo()._odm_store())
+        request.odm_federation_nonces = store
+    return store
 
 
 def _admit(peer, payload):

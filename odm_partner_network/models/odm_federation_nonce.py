@@ -9,7 +9,9 @@ class OdmFederationNonce(models.Model):
 
     A table rather than memory so that every worker of the server refuses a replay; the unique
     constraint makes two requests racing with one nonce end with one accepted. Rows are
-    committed as soon as written (see ``_odm_add``), whatever becomes of the request.
+    committed as soon as written (see ``_odm_add``), whatever becomes of the request; Odoo's
+    retry of the same request after a serialization failure passes its own nonce again through
+    the controller's ``signing.RequestNonceStore``.
     """
 
     _name = "odm.federation.nonce"

@@ -5,9 +5,11 @@ sales order and, through odm_mrp, its manufacturing order; B's production starts
 parts ship; B's status callbacks (queue_job, after commit) update A's purchase order; A receives
 the parts. A request refused after its signature check cannot be sent again: its nonce is kept
 although its transaction is rolled back (only real cursors show that, not HttpCase's test
-cursor, which rolls back whatever the request wrote). Both databases are fresh copies (one
-install, then a template copy) served by an Odoo server subprocess on a free port; both are
-dropped and the server stopped, even on failure.
+cursor, which rolls back whatever the request wrote). Real cursors show the other side too: a
+status callback that hit a serialization failure, which Odoo serves again, passes the replay
+guard on that retry, while the same bytes sent again are refused. Both databases are fresh
+copies (one install, then a template copy) served by an Odoo server subprocess on a free port;
+both are dropped and the server stopped, even on failure.
 """
 
 import os
@@ -17,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from pathlib import Path
 from unittest.mock import patch
@@ -68,6 +71,33 @@ def _drop_database(name):
         )
         cr.execute(SQL("DROP DATABASE IF EXISTS %s", SQL.identifier(name)))
     shutil.rmtree(config.filestore(name), ignore_errors=True)
+
+
+@contextmanager
+def _bound_session(base_url, database):
+    """A requests session for the shops' server, bound to ``database`` (it serves both)."""
+    with requests.Session() as http:
+        http.get(
+            f"{base_url}/web/login", params={"db": database}, allow_redirects=False, timeout=30
+        )
+        yield http
+
+
+def _wait_until_blocked_by(database, blocker_pid):
+    """Waits until a session of ``database`` waits for a lock the backend ``blocker_pid`` holds."""
+    deadline = time.monotonic() + 60
+    with closing(odoo.sql_db.db_connect(database).cursor()) as cr:
+        while True:
+            cr.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
+                (blocker_pid,),
+            )
+            if cr.fetchone()[0]:
+                return
+            cr.rollback()  # pg_stat_activity is read once per transaction
+            if time.monotonic() > deadline:
+                raise AssertionError("the server never waited for the test's lock")
+            time.sleep(0.1)
 
 
 @contextmanager
@@ -304,13 +334,7 @@ class TestFederationTwoShops(BaseCase):
         counted = ("sale.order", "odm.part", "ir.attachment")
         with _env(self.db_b) as env_b:
             before = {model: env_b[model].sudo().search_count([]) for model in counted}
-        with requests.Session() as http:
-            http.get(
-                f"{self.base_url}/web/login",
-                params={"db": self.db_b},
-                allow_redirects=False,
-                timeout=30,
-            )
+        with _bound_session(self.base_url, self.db_b) as http:
             refused = http.post(self.base_url + path, data=body, headers=headers, timeout=60)
             replayed = http.post(self.base_url + path, data=body, headers=headers, timeout=60)
         self.assertEqual(refused.status_code, 422, refused.text)
@@ -327,3 +351,65 @@ class TestFederationTwoShops(BaseCase):
             )
             after = {model: env_b[model].sudo().search_count([]) for model in counted}
         self.assertEqual(after, before)
+
+    def test_callback_retried_after_a_serialization_failure_is_not_a_replay(self):
+        """Two callbacks of one purchase order at once: the "shipped" one fails on a concurrent
+        update and Odoo's HTTP layer serves it again. Its own retry passes the replay guard and
+        writes it once; the same bytes sent by anyone, while it runs or after, are refused."""
+        with _env(self.db_a) as env_a:
+            shop = env_a["res.partner"].create({"name": "Retrying Shop", "is_company": True})
+            _peer, api_key = connect_peer(
+                env_a, shop, "retrying-shop", SECRET, base_url=self.base_url
+            )
+            purchase = env_a["purchase.order"].create(
+                {
+                    "partner_id": shop.id,
+                    "order_line": [
+                        odoo.Command.create(
+                            {"product_id": env_a.ref("odm_quote.product_custom_part").id}
+                        )
+                    ],
+                }
+            )
+            purchase_id, po_ref = purchase.id, purchase.name
+        path = f"{API_PREFIX}/status"
+        body = f'{{"po_ref": "{po_ref}", "state": "shipped"}}'.encode()
+        headers = {
+            **signing.sign(SECRET, "POST", path, body, key_id="retrying-shop"),
+            "Authorization": f"Bearer {api_key}",
+            "Content-Type": "application/json",
+        }
+
+        def post(http):
+            return http.post(self.base_url + path, data=body, headers=headers, timeout=120)
+
+        with (
+            _bound_session(self.base_url, self.db_a) as sender,
+            _bound_session(self.base_url, self.db_a) as replayer,
+            ThreadPoolExecutor(max_workers=1) as pool,
+            closing(odoo.sql_db.db_connect(self.db_a).cursor()) as other_callback,
+        ):
+            # The "accepted" callback updates the order first and has not committed yet.
+            other_callback.execute(
+                "UPDATE purchase_order SET odm_remote_state = 'accepted' WHERE id = %s",
+                (purchase_id,),
+            )
+            other_callback.execute("SELECT pg_backend_pid()")
+            sent = pool.submit(post, sender)
+            _wait_until_blocked_by(self.db_a, other_callback.fetchone()[0])
+            replayed_meanwhile = post(replayer)
+            # Its commit makes the waiting update fail (could not serialize access due to
+            # concurrent update): the server rolls the attempt back and serves it again.
+            other_callback.commit()
+            delivered = sent.result(timeout=120)
+            replayed_after = post(replayer)
+        self.assertEqual(delivered.status_code, 200, delivered.text)
+        self.assertEqual(delivered.json()["state"], "shipped")
+        for replay in (replayed_meanwhile, replayed_after):
+            self.assertEqual(replay.status_code, 401, replay.text)
+            self.assertEqual(replay.json()["error"]["code"], "replayed_nonce")
+        with _env(self.db_a) as env_a:
+            purchase = env_a["purchase.order"].browse(purchase_id)
+            self.assertEqual(purchase.odm_remote_state, "shipped")
+            shipped = [body for body in purchase.message_ids.mapped("body") if "Shipped" in body]
+            self.assertEqual(len(shipped), 1, "the failed attempt left nothing, the retry ran once")

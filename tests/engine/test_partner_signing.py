@@ -9,6 +9,7 @@ import pytest
 from odm_engine.network import signing
 from odm_engine.network.signing import (
     MemoryNonceStore,
+    RequestNonceStore,
     SignatureError,
     canonical_string,
     check_idempotency_key,
@@ -135,6 +136,32 @@ def test_forged_requests_do_not_consume_nonces():
     headers = signed()
     refusal({**headers, "X-ODM-Signature": "v1=" + "0" * 64}, store=store)
     assert check(headers, store=store) == "shop-a"
+
+
+def test_servers_retry_of_a_request_passes_its_own_nonce_only():
+    """Each received request checks through a RequestNonceStore of its own: its attempts pass
+    its nonce again, a replay (another request) is refused while or after it runs."""
+    shared = MemoryNonceStore()
+    received = RequestNonceStore(shared)
+    headers = signed()
+    assert check(headers, store=received) == "shop-a"
+    assert refusal(headers, store=RequestNonceStore(shared), now=NOW + 1) == "replayed_nonce"
+    assert check(headers, store=received, now=NOW + 2) == "shop-a", "the server's retry"
+    assert refusal(headers, store=RequestNonceStore(shared), now=NOW + 3) == "replayed_nonce"
+    # A request passes only the nonce it recorded, not one another request recorded first.
+    other = signed(nonce="other-0123456789ab")
+    assert check(other, store=RequestNonceStore(shared)) == "shop-a"
+    assert refusal(other, store=received) == "replayed_nonce"
+
+
+def test_forged_request_records_nothing_for_its_retry():
+    shared = MemoryNonceStore()
+    forger = RequestNonceStore(shared)
+    headers = signed()
+    forged = {**headers, "X-ODM-Signature": "v1=" + "0" * 64}
+    assert refusal(forged, store=forger) == "bad_signature"
+    assert check(headers, store=RequestNonceStore(shared)) == "shop-a"
+    assert refusal(headers, store=forger) == "replayed_nonce"
 
 
 def test_nonce_store_forgets_expired_nonces():

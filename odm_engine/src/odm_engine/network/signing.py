@@ -108,6 +108,31 @@ class MemoryNonceStore:
         return len(self._expiry)
 
 
+class RequestNonceStore:
+    """The ``NonceStore`` of one received request, over the store every request shares: the
+    nonce this request recorded passes again at its later attempts, any other request's use of
+    it is refused.
+
+    For servers that serve a request again when an attempt failed and rolled back everything it
+    did (Odoo retries the transaction of a request that hit a serialization failure), while the
+    shared store keeps a checked nonce whatever becomes of the attempt. The server makes one
+    ``RequestNonceStore`` per request it received, kept out of reach of what arrives on the
+    wire; a replay of the captured bytes is another request, so the shared store refuses it.
+    """
+
+    def __init__(self, shared: NonceStore) -> None:
+        self._shared = shared
+        self._recorded: set[tuple[str, str]] = set()
+
+    def add(self, key_id: str, nonce: str, expires_at: float, now: float) -> bool:
+        if (key_id, nonce) in self._recorded:
+            return True
+        if not self._shared.add(key_id, nonce, expires_at, now):
+            return False
+        self._recorded.add((key_id, nonce))
+        return True
+
+
 def canonical_string(method: str, path: str, timestamp: str, nonce: str, body: bytes) -> bytes:
     """The signed bytes: method, path, timestamp, nonce and the body's SHA-256, one a line."""
     lines = (method.upper(), path, timestamp, nonce, hashlib.sha256(body).hexdigest())
