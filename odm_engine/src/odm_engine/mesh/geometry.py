@@ -199,7 +199,7 @@ def fdm_layer_table(
     return layers.layer_table(
         mesh.vertices,
         mesh.faces,
-        mesh.topology.pairs,
+        mesh.topology.neighbour,
         best.rotation,
         supports=columns,
         overhang_angle_deg=overhang_angle_deg,

@@ -8,11 +8,13 @@ Two steps, split where the mesh stops being available:
    by sharpness, contour length by direction, the projected area of the surfaces facing up and
    down by slope (which become top and bottom skins), and the area of support columns and of
    the overhangs they hold, with the length of the overhangs' free edges and outlines. It is
-   vectorised end to end: one pass over the (triangle, plane) crossings, the loops from scipy's
-   connected components on a successor graph written directly (each crossing has exactly one
-   successor: the next triangle across the edge the contour leaves by). The table is stored
-   packed in the analysis under ``ANALYSIS_KEY``, so a quote is re-priced from the stored
-   analysis with any printer and material profile without the mesh.
+   vectorised end to end: one pass over the (triangle, plane) crossings in runs of triangles
+   small enough to stay in the processor's cache, each crossing a few multiply-adds on its
+   half triangle's coefficients, the loops from scipy's connected components on a successor
+   graph written directly (each crossing has exactly one successor: the next triangle across
+   the edge the contour leaves by). The table is stored packed in the analysis under
+   ``ANALYSIS_KEY``, so a quote is re-priced from the stored analysis with any printer and
+   material profile without the mesh.
 2. ``estimate(table, profile)`` aggregates the fine layers into the profile's layers and
    builds the toolpaths a slicer would: perimeters on every contour, offset by the extrusion
    width (a closed loop offset inward by d shortens by 2*pi*d, a hole grows by as much; thin
@@ -58,6 +60,10 @@ PITCH_MM = 0.1
 # analysis may: the analysis stores no table and quotes fall back to the volume formula.
 MAX_HEIGHT_MM = 1000.0
 MAX_PIECES = 25_000_000
+# Pieces are worked in runs of about this many: arrays that stay in the processor's cache, and
+# memory used again rather than asked of the system anew (a million-triangle part is cut in
+# millions of pieces).
+RUN_PIECES = 1 << 16
 # PrusaSlicer grows every overhang's support contact area by this margin past its free edges
 # (SUPPORT_MATERIAL_MARGIN in its SupportMaterial.cpp).
 SUPPORT_MARGIN_MM = 1.5
@@ -92,6 +98,8 @@ _DIRECTION_COLUMNS = tuple(f"contour_mm_dir_{i}" for i in range(DIRECTION_BINS))
 _UP_COLUMNS = tuple(f"up_mm2_{i}" for i in range(len(SLOPE_EDGES_TAN) + 1))
 _DOWN_COLUMNS = tuple(f"down_mm2_{i}" for i in range(len(SLOPE_EDGES_TAN) + 1))
 COLUMNS = _BASE_COLUMNS + _CORNER_COLUMNS + _UP_COLUMNS + _DOWN_COLUMNS + _DIRECTION_COLUMNS
+# Surface classes per fine layer: facing up or down, by slope.
+_SURFACE_CLASSES = len(_UP_COLUMNS) + len(_DOWN_COLUMNS)
 
 
 # --- Sectioning (analysis time) --------------------------------------------------------------
@@ -100,7 +108,7 @@ COLUMNS = _BASE_COLUMNS + _CORNER_COLUMNS + _UP_COLUMNS + _DOWN_COLUMNS + _DIREC
 def layer_table(
     vertices: np.ndarray,
     faces: np.ndarray,
-    pairs: np.ndarray,
+    neighbour: np.ndarray,
     rotation: np.ndarray,
     *,
     supports: tuple[np.ndarray, ...] | None = None,
@@ -113,35 +121,51 @@ def layer_table(
     None for a part taller than ``MAX_HEIGHT_MM`` or that would be cut in more than
     ``MAX_PIECES`` triangle pieces (no printer takes it; the memory stays bounded).
 
-    ``pairs`` are the mesh's two-face edges (face a, face b, vertex from, vertex to), as
-    ``repair.EdgeTopology.pairs``. ``supports`` is (top z, bottom z, projected area, bridged,
-    edge length) of the support columns under the overhang samples and along the overhangs'
-    free edges (``support_columns``), in the same turned frame (z from the plate). Faces
-    leaning more than ``overhang_angle_deg`` from vertical are overhangs: the length of the
-    contour across them is kept per layer (the slicer's contact layers follow it).
-    ``union_share`` (volume, area) is the share of the summed bodies the union keeps
-    (``overlap.union_share``): overlapping bodies are printed once, so their sections' areas
-    and contours are scaled down by it.
+    ``neighbour[f, k]`` is the face across edge k of face f (corner k to k + 1), -1 on an
+    open or non-manifold edge, as ``repair.EdgeTopology.neighbour``. ``supports`` is (top z,
+    bottom z, projected area, bridged, edge length) of the support columns under the overhang
+    samples and along the overhangs' free edges (``support_columns``), in the same turned
+    frame (z from the plate). Faces leaning more than ``overhang_angle_deg`` from vertical are
+    overhangs: the length of the contour across them is kept per layer (the slicer's contact
+    layers follow it). ``union_share`` (volume, area) is the share of the summed bodies the
+    union keeps (``overlap.union_share``): overlapping bodies are printed once, so their
+    sections' areas and contours are scaled down by it.
+
+    The triangles are worked in runs of about ``RUN_PIECES`` pieces (``_runs``): arrays that
+    stay in the processor's cache, and memory used again rather than asked of the system anew
+    for each of the many steps (a million-triangle part is cut in millions of pieces).
     """
     turned = np.asarray(vertices, dtype=np.float64) @ np.asarray(rotation, dtype=np.float64).T
     turned[:, 2] -= turned[:, 2].min()
     height = float(turned[:, 2].max())
     # Heights stored in float32 may exceed a whole number of fine layers by a hair.
     bins = max(1, math.ceil(height / pitch - 1e-3))
-    heights = turned[:, 2][faces]
-    pieces = float(np.sum(heights.max(axis=1) - heights.min(axis=1))) / pitch + len(faces)
-    if height > MAX_HEIGHT_MM or pieces > MAX_PIECES:
+    if height > MAX_HEIGHT_MM:
         return None
-    sorted_faces = _SortedFaces.of(turned, faces, pairs)
-    columns = dict.fromkeys(COLUMNS)
-    tilt = _tilt(sorted_faces)
-    normal_z, horizontal = tilt
+    x, y, z = (np.ascontiguousarray(turned[:, axis]) for axis in range(3))
+    corner_z = [z.take(faces[:, corner]) for corner in range(3)]
+    bottom = np.minimum(np.minimum(corner_z[0], corner_z[1]), corner_z[2])
+    top = np.maximum(np.maximum(corner_z[0], corner_z[1]), corner_z[2])
+    del corner_z
+    if float(np.sum(top - bottom)) / pitch + len(faces) > MAX_PIECES:
+        return None
     # Leaning more than the angle from vertical, downwards: the tangent of the face's angle
     # from horizontal (horizontal / |normal_z|) is under the angle's cotangent.
     cotangent = 1 / math.tan(math.radians(overhang_angle_deg))
-    overhanging = (normal_z < 0) & (horizontal < -normal_z * cotangent)
-    _contours(sorted_faces, pitch, bins, columns, overhanging)
-    _surfaces(sorted_faces, tilt, pitch, bins, columns)
+    sections = _Sections(bottom, top, pitch, bins)
+    del bottom, top
+    surfaces = np.zeros(bins * _SURFACE_CLASSES)
+    for start, stop in _runs(sections.offsets):
+        run = _SortedFaces.of(x, y, z, faces[start:stop], neighbour[start:stop])
+        normal_z, horizontal = _tilt(run)
+        overhanging = (normal_z < 0) & (horizontal < -normal_z * cotangent)
+        sections.add(run, start, stop, overhanging)
+        surfaces += _surfaces(run, normal_z, horizontal, pitch, bins)
+    columns = sections.columns()
+    surfaces = surfaces.reshape(bins, 2, len(_UP_COLUMNS))
+    for facing, names in enumerate((_UP_COLUMNS, _DOWN_COLUMNS)):
+        for index, name in enumerate(names):
+            columns[name] = surfaces[:, facing, index]
     _supports(supports, pitch, bins, columns)
     volume_share, area_share = union_share
     for name in COLUMNS:
@@ -172,6 +196,15 @@ def unpack(table: Mapping) -> dict[str, np.ndarray]:
     return dict(zip(names, data, strict=True))
 
 
+def _runs(offsets: np.ndarray):
+    """(start, stop) runs of triangles holding about ``RUN_PIECES`` pieces together
+    (``offsets``: where each triangle's pieces start, then the total)."""
+    total = int(offsets[-1])
+    cuts = np.searchsorted(offsets, np.arange(RUN_PIECES, total, RUN_PIECES))
+    bounds = np.unique(np.concatenate([[0], cuts, [len(offsets) - 1]]))
+    return zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
+
+
 @dataclass(frozen=True)
 class _SortedFaces:
     """Each triangle's corners sorted by height: a (low), b (middle), c (high).
@@ -195,21 +228,26 @@ class _SortedFaces:
     across_bc: np.ndarray
 
     @classmethod
-    def of(cls, turned: np.ndarray, faces: np.ndarray, pairs: np.ndarray) -> "_SortedFaces":
-        heights = turned[:, 2][faces]
-        low, high = heights.argmin(axis=1), heights.argmax(axis=1)
+    def of(
+        cls, x: np.ndarray, y: np.ndarray, z: np.ndarray, faces: np.ndarray, neighbour: np.ndarray
+    ) -> "_SortedFaces":
+        """``x``, ``y``, ``z``: the vertices' coordinates; ``neighbour`` as ``layer_table``."""
+        z0, z1, z2 = (z.take(faces[:, corner]) for corner in range(3))
+        # argmin and argmax of each row (first of equals), by comparisons: a third of the time.
+        low = np.where((z0 <= z1) & (z0 <= z2), 0, np.where(z1 <= z2, 1, 2))
+        high = np.where((z0 >= z1) & (z0 >= z2), 0, np.where(z1 >= z2, 1, 2))
         high = np.where(high == low, (low + 2) % 3, high)  # flat triangles
         mid = 3 - low - high
-        rows = np.arange(len(faces))
-        neighbour = _neighbours(faces, pairs)
+        row = np.arange(0, 3 * len(faces), 3)
+        corners = np.ascontiguousarray(faces).ravel()
+        edges = np.ascontiguousarray(neighbour).ravel()
 
         def across(u, v):
-            return neighbour[rows, np.where(v == (u + 1) % 3, u, v)]
+            return edges.take(row + np.where(v == (u + 1) % 3, u, v))
 
-        x, y, z = (np.ascontiguousarray(turned[:, axis]) for axis in range(3))
-        ids = [faces[rows, corner] for corner in (low, mid, high)]
+        ids = [corners.take(row + corner) for corner in (low, mid, high)]
         return cls(
-            *(coordinate[vertex] for vertex in ids for coordinate in (x, y, z)),
+            *(coordinate.take(vertex) for vertex in ids for coordinate in (x, y, z)),
             forward=mid == (low + 1) % 3,
             across_long=across(low, high),
             across_ab=across(low, mid),
@@ -231,161 +269,332 @@ def _tilt(faces: _SortedFaces) -> tuple[np.ndarray, np.ndarray]:
     return normal_z, np.hypot(normal_x, normal_y)
 
 
-def _contours(
-    faces: _SortedFaces, pitch: float, bins: int, columns: dict, overhanging: np.ndarray
-) -> None:
-    """Per fine layer: contour length, area, loops, holes, small loop length, corners by class,
-    and the length of contour across overhanging faces.
+class _Sections:
+    """The contours of every fine layer, gathered run by run of triangles (``add``), then
+    counted per layer (``columns``).
 
     A plane between a and c cuts the long edge a-c and one short edge; the contour (material
     on its left) enters by the falling edge and leaves by the rising one, so for a -> b -> c
-    windings it leaves by the short edge, else by the long one.
+    windings it leaves by the short edge, else by the long one. The work is per half triangle
+    (below and above b), where everything but the height is fixed (``_HalfTriangles``): a
+    piece costs a few multiply-adds on its half's coefficients. Pieces run triangle by
+    triangle, each triangle's planes upwards; what the loops and corners need of every piece
+    is kept whole.
     """
-    # Planes at the middle of every fine layer: (k + 0.5) * pitch, strictly below the top.
-    first = np.ceil(faces.za / pitch - 0.5).astype(np.int64)
-    last = np.minimum(np.ceil(faces.zc / pitch - 0.5).astype(np.int64) - 1, bins - 1)
-    counts = np.maximum(last - first + 1, 0)
-    offsets = np.concatenate([[0], np.cumsum(counts)])
 
-    def per_piece(values):
-        """A per-triangle array repeated for each of its pieces (pieces run triangle by
-        triangle, so this reads memory in order)."""
-        return np.repeat(values, counts)
+    def __init__(self, bottom: np.ndarray, top: np.ndarray, pitch: float, bins: int):
+        """``bottom`` and ``top``: each triangle's lowest and highest corner."""
+        self.pitch, self.bins = pitch, bins
+        # Planes at the middle of every fine layer: (k + 0.5) * pitch, strictly below the top.
+        self.first = np.ceil(bottom / pitch - 0.5).astype(np.int64)
+        self.last = np.minimum(np.ceil(top / pitch - 0.5).astype(np.int64) - 1, bins - 1)
+        self.counts = np.maximum(self.last - self.first + 1, 0)
+        self.offsets = np.concatenate([[0], np.cumsum(self.counts)])
+        self.plane_start = self.first - self.offsets[:-1]
+        # Where each piece's successor is (the triangle across the edge the contour leaves
+        # by); one past the end for an open edge: no plane there.
+        self.after_first = np.concatenate([self.first, [np.iinfo(np.int64).max]])
+        self.after_last = np.concatenate([self.last, [-1]])
+        self.after_base = np.concatenate([-self.plane_start, [0]])
+        total = int(self.offsets[-1])
+        self.plane = np.empty(total, dtype=np.int64)
+        self.length = np.empty(total)
+        self.twice_area = np.empty(total)
+        self.direction = np.empty(total)
+        self.after_index = np.empty(total, dtype=np.int64)
+        self.cornered = np.empty(total, dtype=bool)
+        self.contour = np.zeros(bins)
+        self.overhang_contour = np.zeros(bins)
+        self.by_direction = np.zeros(bins * DIRECTION_BINS)
 
-    plane = per_piece(first - offsets[:-1]) + np.arange(offsets[-1])
-    level = (plane + 0.5) * pitch
-    za, zb, zc = per_piece(faces.za), per_piece(faces.zb), per_piece(faces.zc)
-    xa, ya = per_piece(faces.xa), per_piece(faces.ya)
-    xb, yb = per_piece(faces.xb), per_piece(faces.yb)
-    xc, yc = per_piece(faces.xc), per_piece(faces.yc)
-    t = (level - za) / (zc - za)
-    long_x = xa + t * (xc - xa)
-    long_y = ya + t * (yc - ya)
-    lower = level < zb
-    start_x, start_y = np.where(lower, xa, xb), np.where(lower, ya, yb)
-    start_z = np.where(lower, za, zb)
-    rise = np.where(lower, zb, zc) - start_z
-    s = (level - start_z) / np.where(rise > 0, rise, 1.0)
-    short_x = start_x + s * (np.where(lower, xb, xc) - start_x)
-    short_y = start_y + s * (np.where(lower, yb, yc) - start_y)
-    leaves_short = per_piece(faces.forward)
-    px = np.where(leaves_short, long_x, short_x)
-    py = np.where(leaves_short, long_y, short_y)
-    qx = np.where(leaves_short, short_x, long_x)
-    qy = np.where(leaves_short, short_y, long_y)
-    step_x, step_y = qx - px, qy - py
-    length = np.hypot(step_x, step_y)
-    twice_area = px * qy - qx * py
+    def add(self, run: _SortedFaces, start: int, stop: int, overhanging: np.ndarray) -> None:
+        """The pieces of triangles start to stop (``run``, sorted)."""
+        pitch, bins = self.pitch, self.bins
+        first, counts = self.first[start:stop], self.counts[start:stop]
+        # The first plane at or above b (the same float test as comparing each plane with zb).
+        middle = np.ceil(run.zb / pitch - 0.5).astype(np.int64)
+        middle -= (middle - 0.5) * pitch >= run.zb
+        middle += (middle + 0.5) * pitch < run.zb
+        middle = np.clip(middle, first, first + counts)
+        size = stop - start
+        # Each piece's half: row t of the run's halves below b, row size + t of those above.
+        half_of_piece = np.repeat(
+            np.stack([np.arange(size), np.arange(size, 2 * size)], axis=1).ravel(),
+            np.stack([middle - first, first + counts - middle], axis=1).ravel(),
+        )
+        half = _HalfTriangles.of(run)
+        pieces = slice(self.offsets[start], self.offsets[stop])
+        index = np.arange(self.offsets[start], self.offsets[stop])
+        plane = np.repeat(self.plane_start[start:stop], counts)
+        plane += index
+        self.plane[pieces] = plane
+        u = (plane + 0.5) * pitch
+        u -= half.base_z.take(half_of_piece)
+        length = half.length_rate.take(half_of_piece)
+        length *= u
+        length += half.length_at_base.take(half_of_piece)
+        np.maximum(length, 0.0, out=length)
+        self.length[pieces] = length
+        area = half.area_curve.take(half_of_piece)
+        area *= u
+        area += half.area_rate.take(half_of_piece)
+        area *= u
+        area += half.area_at_base.take(half_of_piece)
+        self.twice_area[pieces] = area
+        del u, area
+        after = np.concatenate(
+            [
+                np.where(run.forward, run.across_ab, run.across_long),
+                np.where(run.forward, run.across_bc, run.across_long),
+            ]
+        ).take(half_of_piece)
+        after[after < 0] = len(self.first)
+        valid = plane >= self.after_first.take(after)
+        valid &= plane <= self.after_last.take(after)
+        successor = self.after_base.take(after)
+        successor += plane
+        self.after_index[pieces] = np.where(valid, successor, index)
+        del after, successor, index
+        valid &= length > 0
+        self.cornered[pieces] = valid
+        self.direction[pieces] = half.direction.take(half_of_piece)
+        self.contour += np.bincount(plane, weights=length, minlength=bins)
+        over = np.concatenate([overhanging, overhanging]).take(half_of_piece)
+        self.overhang_contour += np.bincount(
+            plane, weights=np.where(over, length, 0.0), minlength=bins
+        )
+        # Contour length by direction (each half's pieces all point one way).
+        folded = np.remainder(half.direction, math.pi / 2)
+        folded /= math.pi / 2
+        folded *= DIRECTION_BINS
+        direction_bin = folded.astype(np.int8)
+        np.minimum(direction_bin, DIRECTION_BINS - 1, out=direction_bin)
+        plane *= DIRECTION_BINS
+        plane += direction_bin.take(half_of_piece)
+        self.by_direction += np.bincount(plane, weights=length, minlength=bins * DIRECTION_BINS)
 
-    # Successor: the piece of the neighbouring triangle across the leaving edge, same plane.
-    after = np.where(
-        leaves_short,
-        np.where(lower, per_piece(faces.across_ab), per_piece(faces.across_bc)),
-        per_piece(faces.across_long),
-    )
-    known = np.maximum(after, 0)
-    valid = (after >= 0) & (plane >= first[known]) & (plane <= last[known])
-    pieces = np.arange(len(plane))
-    after_index = np.where(valid, offsets[known] + plane - first[known], pieces)
-    graph = csr_matrix(
-        (np.ones(len(pieces), dtype=np.int8), after_index, np.arange(len(pieces) + 1)),
-        shape=(len(pieces), len(pieces)),
-    )
-    loops, label = connected_components(graph, directed=True, connection="weak")
-    loop_plane = np.zeros(loops, dtype=np.int64)
-    loop_plane[label] = plane
-    loop_length = np.bincount(label, weights=length, minlength=loops)
-    loop_area = np.bincount(label, weights=twice_area, minlength=loops) / 2
-    closed = loop_length > 0
-    hole = closed & (loop_area < 0)
-    small = closed & (loop_length <= SMALL_LOOP_MM)
-    columns["contour_mm"] = np.bincount(plane, weights=length, minlength=bins)
-    over = per_piece(overhanging)
-    columns["overhang_contour_mm"] = np.bincount(plane[over], weights=length[over], minlength=bins)
-    columns["area_mm2"] = np.bincount(plane, weights=twice_area, minlength=bins) / 2
-    columns["loops"] = np.bincount(loop_plane[closed], minlength=bins)
-    columns["holes"] = np.bincount(loop_plane[hole], minlength=bins)
-    columns["large_holes"] = np.bincount(loop_plane[hole & ~small], minlength=bins)
-    columns["small_loop_mm"] = np.bincount(
-        loop_plane[small], weights=loop_length[small], minlength=bins
-    )
-    # Corner at the leaving edge: turn between this piece's direction and its successor's.
-    direction = np.arctan2(step_y, step_x)
-    folded = np.remainder(direction, math.pi / 2) / (math.pi / 2) * DIRECTION_BINS
-    direction_bin = np.minimum(folded.astype(np.int64), DIRECTION_BINS - 1)
-    by_direction = np.bincount(
-        plane * DIRECTION_BINS + direction_bin, weights=length, minlength=bins * DIRECTION_BINS
-    ).reshape(bins, DIRECTION_BINS)
-    for index, name in enumerate(_DIRECTION_COLUMNS):
-        columns[name] = by_direction[:, index]
-    turn = np.abs(np.remainder(direction[after_index] - direction + np.pi, 2 * np.pi) - np.pi)
-    turn_deg = np.degrees(np.where(valid & (length > 0), turn, 0.0))
-    corner_class = np.searchsorted(CORNER_EDGES_DEG, turn_deg, side="right") - 1
-    chosen = corner_class >= 0
-    corner_counts = np.bincount(
-        plane[chosen] * len(CORNER_EDGES_DEG) + corner_class[chosen],
-        minlength=bins * len(CORNER_EDGES_DEG),
-    ).reshape(bins, len(CORNER_EDGES_DEG))
-    for index, name in enumerate(_CORNER_COLUMNS):
-        columns[name] = corner_counts[:, index]
+    def columns(self) -> dict[str, np.ndarray]:
+        """Per fine layer: contour length, area, loops, holes, small loop length, corners by
+        class, contour length by direction and across overhanging faces."""
+        bins, plane, total = self.bins, self.plane, len(self.plane)
+        # Loops: each piece has one successor, so the loops are the graph's components (float
+        # weights and 32-bit indices are what scipy works in: no conversion of the edges).
+        graph = csr_matrix(
+            (
+                np.ones(total),
+                self.after_index.astype(np.int32),
+                np.arange(total + 1, dtype=np.int32),
+            ),
+            shape=(total, total),
+        )
+        loops, label = connected_components(graph, directed=True, connection="weak")
+        del graph
+        loop_plane = np.zeros(loops, dtype=np.int64)
+        loop_plane[label] = plane
+        loop_length = np.bincount(label, weights=self.length, minlength=loops)
+        loop_area = np.bincount(label, weights=self.twice_area, minlength=loops) / 2
+        del label
+        closed = loop_length > 0
+        hole = closed & (loop_area < 0)
+        small = closed & (loop_length <= SMALL_LOOP_MM)
+        columns = {
+            "contour_mm": self.contour,
+            "overhang_contour_mm": self.overhang_contour,
+            "area_mm2": np.bincount(plane, weights=self.twice_area, minlength=bins) / 2,
+            "loops": np.bincount(loop_plane[closed], minlength=bins),
+            "holes": np.bincount(loop_plane[hole], minlength=bins),
+            "large_holes": np.bincount(loop_plane[hole & ~small], minlength=bins),
+            "small_loop_mm": np.bincount(
+                loop_plane[small], weights=loop_length[small], minlength=bins
+            ),
+        }
+        by_direction = self.by_direction.reshape(bins, DIRECTION_BINS)
+        for index, name in enumerate(_DIRECTION_COLUMNS):
+            columns[name] = by_direction[:, index]
+        # The corner at the leaving edge: the turn between this piece's direction and its
+        # successor's. Class -1 (smooth) goes to a column of its own, dropped.
+        classes = len(CORNER_EDGES_DEG) + 1
+        corner_counts = np.zeros(bins * classes, dtype=np.int64)
+        for start, stop in _runs(np.arange(total + 1)):
+            turn = self.direction.take(self.after_index[start:stop])
+            turn -= self.direction[start:stop]
+            turn += np.pi
+            np.remainder(turn, 2 * np.pi, out=turn)
+            turn -= np.pi
+            np.abs(turn, out=turn)
+            turn_deg = np.degrees(np.where(self.cornered[start:stop], turn, 0.0))
+            key = np.searchsorted(CORNER_EDGES_DEG, turn_deg, side="right")
+            key += plane[start:stop] * classes
+            corner_counts += np.bincount(key, minlength=bins * classes)
+        corner_counts = corner_counts.reshape(bins, classes)
+        for index, name in enumerate(_CORNER_COLUMNS):
+            columns[name] = corner_counts[:, index + 1]
+        return columns
 
 
-def _neighbours(faces: np.ndarray, pairs: np.ndarray) -> np.ndarray:
-    """(m, 3) the face across each face's edge j (corner j to j + 1), -1 where there is none."""
-    neighbour = np.full(faces.shape, -1, dtype=np.int64)
-    if not len(pairs):
-        return neighbour
-    face_a, face_b = pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
-    # Face a runs the edge from pairs[:, 2], face b from pairs[:, 3]: the edge starting there.
-    for face, other, start in ((face_a, face_b, pairs[:, 2]), (face_b, face_a, pairs[:, 3])):
-        local = faces[face]
-        corner = np.where(local[:, 0] == start, 0, np.where(local[:, 1] == start, 1, 2))
-        neighbour[face, corner] = other
-    return neighbour
+@dataclass(frozen=True)
+class _HalfTriangles:
+    """Per half triangle (rows t and triangles + t: triangle t below and above its middle
+    corner b), the piece a plane at height ``base_z + u`` cuts, from where the contour
+    enters (p) to where it leaves (q).
+
+    Both crossing points move linearly with u, so ``q - p`` grows from a point at a (lower
+    half) or shrinks to a point at c (upper half) pointing one way: its length is
+    ``length_at_base + u length_rate`` and its ``direction`` is fixed. Twice the area it
+    sweeps about the origin, ``p x q``, is ``area_at_base + u area_rate + u^2 area_curve``.
+    """
+
+    base_z: np.ndarray
+    length_at_base: np.ndarray
+    length_rate: np.ndarray
+    area_at_base: np.ndarray
+    area_rate: np.ndarray
+    area_curve: np.ndarray
+    direction: np.ndarray
+
+    @classmethod
+    def of(cls, faces: _SortedFaces) -> "_HalfTriangles":
+        # Every figure is written in place, into its half of the result: on millions of
+        # triangles fresh memory costs the kernel as much as the arithmetic costs numpy.
+        triangles = len(faces)
+        ax, ay, bx, by = faces.xa, faces.ya, faces.xb, faces.yb
+
+        def per_height(x_to, x_from, y_to, y_from, rise):
+            scale = np.where(rise > 0, rise, 1.0)
+            np.reciprocal(scale, out=scale)
+            dx = x_to - x_from
+            dx *= scale
+            dy = y_to - y_from
+            dy *= scale
+            return dx, dy
+
+        def cross(out, ux, uy, vx, vy):
+            np.multiply(ux, vy, out=out)
+            out -= vx * uy
+            return out
+
+        def halves():
+            whole = np.empty(2 * triangles)
+            return whole, whole[:triangles], whole[triangles:]
+
+        rise_ab = faces.zb - faces.za
+        # Per unit of height: along the long edge a-c, the edge a-b and the edge b-c.
+        long_x, long_y = per_height(faces.xc, ax, faces.yc, ay, faces.zc - faces.za)
+        ab_x, ab_y = per_height(bx, ax, by, ay, rise_ab)
+        bc_x, bc_y = per_height(faces.xc, bx, faces.yc, by, faces.zc - faces.zb)
+        # At the base of the upper half, the long edge's point level with b.
+        mid_x = long_x * rise_ab
+        mid_x += ax
+        mid_y = long_y * rise_ab
+        mid_y += ay
+        del rise_ab
+        # Taken from the long edge (p) to the short one (q), then turned round where the
+        # contour enters by the short edge: p x q changes sign, q - p too.
+        sign = np.where(faces.forward, 1.0, -1.0)
+        area_at_base, low, high = halves()
+        low[:] = 0.0
+        cross(high, mid_x, mid_y, bx, by)
+        high *= sign
+        area_rate, low, high = halves()
+        cross(low, ax, ay, ab_x, ab_y)
+        low += cross(np.empty(triangles), long_x, long_y, ax, ay)
+        low *= sign
+        cross(high, mid_x, mid_y, bc_x, bc_y)
+        high += cross(mid_x, long_x, long_y, bx, by)  # mid_x is free from here
+        high *= sign
+        del mid_x, mid_y
+        area_curve, low, high = halves()
+        cross(low, long_x, long_y, ab_x, ab_y)
+        low *= sign
+        cross(high, long_x, long_y, bc_x, bc_y)
+        high *= sign
+        # q - p per unit of height: its length and direction.
+        ab_x -= long_x
+        ab_x *= sign
+        ab_y -= long_y
+        ab_y *= sign
+        long_x -= bc_x
+        long_x *= sign
+        long_y -= bc_y
+        long_y *= sign
+        direction, low, high = halves()
+        np.arctan2(ab_y, ab_x, out=low)
+        np.arctan2(long_y, long_x, out=high)
+        length_rate, low, high = halves()
+        np.hypot(ab_x, ab_y, out=low)
+        np.hypot(long_x, long_y, out=high)
+        length_at_base, low_base, high_base = halves()
+        low_base[:] = 0.0
+        np.subtract(faces.zc, faces.zb, out=high_base)
+        high_base *= high
+        np.negative(high, out=high)
+        return cls(
+            base_z=np.concatenate([faces.za, faces.zb]),
+            length_at_base=length_at_base,
+            length_rate=length_rate,
+            area_at_base=area_at_base,
+            area_rate=area_rate,
+            area_curve=area_curve,
+            direction=direction,
+        )
 
 
-def _surfaces(faces: _SortedFaces, tilt: tuple, pitch: float, bins: int, columns: dict) -> None:
+def _surfaces(
+    faces: _SortedFaces, normal_z: np.ndarray, horizontal: np.ndarray, pitch: float, bins: int
+) -> np.ndarray:
     """Projected area of the up- and down-facing surface in each fine layer, by slope class
-    (``tilt``: each face's normal, as ``_tilt``)."""
-    normal_z, horizontal = tilt
+    (``normal_z``, ``horizontal``: each face's normal, as ``_tilt``), as (layer, facing,
+    slope) flattened: up-facing classes first, then down-facing.
+
+    A triangle's projected area below height h grows with the square of h - z0 up to its
+    middle corner and then falls short of the whole by the square of z2 - h: each piece is
+    the difference between the shares below two fine-layer boundaries.
+    """
     projected = np.abs(normal_z) / 2
+    slopes = len(SLOPE_EDGES_TAN) + 1
     slope = np.searchsorted(SLOPE_EDGES_TAN, horizontal / np.maximum(np.abs(normal_z), 1e-300))
+    face_class = slope + slopes * ~(normal_z > 0)
     z0, z1, z2 = faces.za, faces.zb, faces.zc
+    span = np.maximum(z2 - z0, 1e-300)
+    # Share of the projected area below h: (h - z0)^2 / low_scale, or 1 - (z2 - h)^2 / high_scale.
+    low_scale = span * np.maximum(z1 - z0, 1e-300)
+    high_scale = span * np.maximum(z2 - z1, 1e-300)
     # Fine-layer boundaries k * pitch strictly inside each triangle's z range.
     first = np.floor(z0 / pitch).astype(np.int64) + 1
     last = np.ceil(z2 / pitch).astype(np.int64) - 1
     counts = np.maximum(last - first + 1, 0)
     offsets = np.concatenate([[0], np.cumsum(counts)])
-    face = np.repeat(np.arange(len(faces)), counts)
-    boundary = first[face] + (np.arange(offsets[-1]) - offsets[face])
-    below = _share_below(boundary * pitch, z0[face], z1[face], z2[face]) * projected[face]
+    face = np.repeat(np.arange(len(counts)), counts)
+    boundary = (first - offsets[:-1]).take(face)
+    boundary += np.arange(offsets[-1])
+    level = boundary * pitch
+    below_low = level - z0.take(face)
+    below_low *= below_low
+    below_low /= low_scale.take(face)
+    above = z2.take(face) - level
+    above *= above
+    above /= high_scale.take(face)
+    np.subtract(1.0, above, out=above)
+    below = np.where(level <= z1.take(face), below_low, above)
+    np.clip(below, 0.0, 1.0, out=below)
+    below *= projected.take(face)
     # The piece under boundary k lies in fine layer k - 1; the last piece above the last one.
-    previous = np.concatenate([[0.0], below[:-1]])
-    previous[offsets[:-1][counts > 0]] = 0.0
-    piece_layer = np.concatenate([boundary - 1, np.minimum(last, bins - 1)])
-    piece_face = np.concatenate([face, np.arange(len(faces))])
+    piece_area = below.copy()
+    piece_area[1:] -= below[:-1]
+    crossed = np.flatnonzero(counts)
+    starts = offsets.take(crossed)
+    piece_area[starts] = below.take(starts)
     tail = projected.copy()
-    has_boundary = counts > 0
-    tail[has_boundary] -= below[offsets[1:][has_boundary] - 1]
-    piece_area = np.concatenate([below - previous, tail])
-    no_cross_layer = np.clip(np.floor(z0 / pitch).astype(np.int64), 0, bins - 1)
-    piece_layer[len(face) :] = np.where(has_boundary, last, no_cross_layer)
-    np.clip(piece_layer, 0, bins - 1, out=piece_layer)
-    up = normal_z[piece_face] > 0
-    classes = len(SLOPE_EDGES_TAN) + 1
-    key = piece_layer * classes + slope[piece_face]
-    for names, chosen in ((_UP_COLUMNS, up), (_DOWN_COLUMNS, ~up)):
-        area = np.bincount(key[chosen], weights=piece_area[chosen], minlength=bins * classes)
-        for index, name in enumerate(names):
-            columns[name] = area.reshape(bins, classes)[:, index]
-
-
-def _share_below(level, z0, z1, z2):
-    """Share of a triangle's projected area below ``level`` (corner heights z0 <= z1 <= z2)."""
-    span = np.maximum(z2 - z0, 1e-300)
-    low = (level - z0) ** 2 / (span * np.maximum(z1 - z0, 1e-300))
-    high = 1 - (z2 - level) ** 2 / (span * np.maximum(z2 - z1, 1e-300))
-    return np.clip(np.where(level <= z1, low, high), 0.0, 1.0)
+    tail[crossed] -= below.take(offsets.take(crossed + 1) - 1)
+    tail_layer = np.floor(z0 / pitch).astype(np.int64)
+    tail_layer[crossed] = last.take(crossed)
+    key = np.concatenate([boundary - 1, tail_layer])
+    np.clip(key, 0, bins - 1, out=key)
+    key *= _SURFACE_CLASSES
+    key += np.concatenate([face_class.take(face), face_class])
+    return np.bincount(
+        key, weights=np.concatenate([piece_area, tail]), minlength=bins * _SURFACE_CLASSES
+    )
 
 
 def _supports(supports, pitch, bins, columns) -> None:
@@ -1097,7 +1306,11 @@ def _free_edges(surface, up: np.ndarray, bottom: float, sine: float):
     pairs = surface.mesh.topology.pairs
     heights = vertices @ up - bottom
     downward = -(surface.normals @ up)
-    needs = (downward > sine) & (heights[faces].max(axis=1) > 1e-4)
+    # The highest corner (row maxima of a (n, 3) array are slow in numpy: by columns).
+    top = np.maximum(
+        np.maximum(heights.take(faces[:, 0]), heights.take(faces[:, 1])), heights.take(faces[:, 2])
+    )
+    needs = (downward > sine) & (top > 1e-4)
     if not len(pairs):
         return np.zeros((0, 3)), np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
     face_a, face_b = pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
