@@ -18,7 +18,7 @@ from odm_engine.mesh.errors import FILE_TOO_LARGE
 from ..models.odm_part import FileRefusal, PartRefusedError, UploadRefusedError
 from ..models.odm_request_options import OdmRequestError
 from ..models.odm_request_quota import QuotaExceededError
-from .specification import api_specification, keep_api_drawing
+from .specification import api_specification
 
 API_VERSION = "1"
 # A request the API cannot serve (options, payload, a refused file) is answered with this
@@ -39,7 +39,10 @@ class QuoteApi(http.Controller):
         """Parses the form, resolves the options, prices; any refusal stores nothing.
 
         Several parts (fields named ``files``, or ``file`` repeated) are quoted one by one:
-        see ``_quote_each``."""
+        200 with ``quotes`` (the report of each part quoted) and ``refused`` ({file, code,
+        message} per refused file), or 422 when none could be quoted. Nothing of a refused file
+        is stored; options, the quota and an upload refused as a whole (too many files) still
+        refuse the whole request."""
         env = request.env
         sent = [
             storage
@@ -47,128 +50,39 @@ class QuoteApi(http.Controller):
             for storage in request.httprequest.files.getlist(field)
             if storage.filename
         ]
-        if files is not None or len(sent) > 1:
-            return self._quote_each(sent, options)
+        several = files is not None or len(sent) > 1
+        customer = env.user.partner_id.commercial_partner_id
+        # The caller's own parts and quotes are written with sudo: portal users may quote
+        # through the API, and every record written here is tied to the caller's own company
+        # partner.
+        parts = env["odm.part"].sudo()
         try:
             check_parameters(options)
-            if file is None or not getattr(file, "filename", None):
+            if not (several or getattr(file, "filename", None)):
                 raise OdmRequestError(
                     "file", "missing_file", "Send the part as a multipart field named 'file'."
                 )
             resolved = env["odm.request.options"].resolve(options)
             specification, drawing = api_specification(options)
-            data = file.read(env["odm.pricing"].engine_limits().max_file_bytes + 1)
-            customer = env.user.partner_id.commercial_partner_id
-            env["odm.request.quota"].sudo()._odm_admit(
-                "customer", customer.id, [(file.filename, data)]
-            )
-            # The caller's own part and quote are written with sudo: portal users may quote
-            # through the API, and every record written here is tied to the caller's own
-            # company partner.
-            pricing = env["odm.pricing"].sudo()
-            part = (
-                env["odm.part"]
-                .sudo()
-                .from_upload(data, file.filename, unit=resolved.unit, partner=customer)
-            )
-            result, parameters = pricing.quote(
-                part,
-                resolved.process,
-                resolved.material,
-                resolved.quantity,
-                finish=resolved.finish,
-                lead_time=resolved.lead_time,
-                specification=specification,
-            )
-        except QuotaExceededError as error:
-            env.cr.rollback()
-            return quota_response(error)
-        except PartRefusedError as error:
-            env.cr.rollback()
-            status = 413 if error.code == FILE_TOO_LARGE else REFUSED_STATUS
-            return error_response(status, error.code, error.args[0], field="file")
-        except OdmRequestError as error:
-            env.cr.rollback()
-            return error_response(REFUSED_STATUS, **error.to_dict())
-        except UserError as error:
-            env.cr.rollback()
-            return error_response(REFUSED_STATUS, "refused", error.args[0])
-        report = self._frozen_report(part, result, parameters, resolved)
-        keep_api_drawing(report, drawing)
-        return request.make_json_response(report)
-
-    def _quote_each(self, sent, options):
-        """Several parts, each quoted or refused on its own: 200 with ``quotes`` (the report
-        of each part quoted) and ``refused`` ({file, code, message} per refused file), or 422
-        when none could be quoted. Nothing of a refused file is stored; options, the quota
-        and an upload refused as a whole (too many files) still refuse the whole request."""
-        env = request.env
-        try:
-            check_parameters(options)
-            resolved = env["odm.request.options"].resolve(options)
-            specification, drawing = api_specification(options)
-            limits = env["odm.pricing"].engine_limits()
-            uploads, refused = [], []
-            for storage in sent:
-                data = storage.read(limits.max_file_bytes + 1)
-                if len(data) > limits.max_file_bytes:
-                    refused.append(
-                        FileRefusal(
-                            storage.filename,
-                            env._(
-                                "The file is larger than the %(limit)s MB limit for instant "
-                                "quotes.",
-                                limit=limits.max_file_bytes // 2**20,
-                            ),
-                            FILE_TOO_LARGE,
-                        )
-                    )
-                else:
-                    uploads.append((storage.filename, data))
-            customer = env.user.partner_id.commercial_partner_id
+            uploads, refused = self._read_uploads(sent if several else [file], several)
             env["odm.request.quota"].sudo()._odm_admit("customer", customer.id, uploads)
-            reports = []
-
-            def quote_one(filename, data, budget):
-                part = (
-                    env["odm.part"]
-                    .sudo()
-                    .from_upload(
-                        data, filename, unit=resolved.unit, partner=customer, budget=budget
-                    )
+            if several:
+                quotes, failed = parts._odm_quote_uploads(
+                    uploads, resolved, customer, specification, drawing
                 )
-                result, parameters = (
-                    env["odm.pricing"]
-                    .sudo()
-                    .quote(
-                        part,
-                        resolved.process,
-                        resolved.material,
-                        resolved.quantity,
-                        finish=resolved.finish,
-                        lead_time=resolved.lead_time,
-                        specification=specification,
-                    )
+            else:
+                quote = parts._odm_quote_upload(
+                    *uploads[0], resolved, customer, specification, drawing
                 )
-                reports.append(self._frozen_report(part, result, parameters, resolved))
-                keep_api_drawing(reports[-1], drawing)
-                return part
-
-            if uploads:
-                _parts, failed = env["odm.part"].sudo()._each_upload(uploads, quote_one)
-                refused += failed
-        except QuotaExceededError as error:
-            env.cr.rollback()
-            return quota_response(error)
-        except UploadRefusedError as error:
-            env.cr.rollback()
-            return error_response(REFUSED_STATUS, "refused", error.args[0], field="files")
-        except OdmRequestError as error:
-            env.cr.rollback()
-            return error_response(REFUSED_STATUS, **error.to_dict())
+                quotes, failed = [quote], []
+        except UserError as error:
+            return refusal_response(error)
+        reports = [self._report(quote) for quote in quotes]
+        if not several:
+            return request.make_json_response(reports[0])
         refusals = [
             {"file": refusal.filename, "code": refusal.code, "message": refusal.reason}
-            for refusal in refused
+            for refusal in refused + failed
         ]
         if not reports:
             return error_response(
@@ -183,16 +97,24 @@ class QuoteApi(http.Controller):
         )
 
     @staticmethod
-    def _frozen_report(part, result, parameters, resolved):
-        """The API's report of a part's quote, frozen (odm.part.quote) with its options."""
-        known = {
-            "process_id": resolved.process,
-            "material_id": resolved.material,
-            "finish_id": resolved.finish,
-            "lead_time_id": resolved.lead_time,
-        }
-        frozen = request.env["odm.pricing"].sudo().freeze(part, result, parameters, known=known)
-        return QuoteApi._report(frozen._odm_refine())
+    def _read_uploads(sent, several):
+        """(uploads, refused): the sent files as (filename, bytes) read no further than the
+        size limit. Of several files, one above it is refused alone (FileRefusal); a single
+        file is kept for the model to refuse (413)."""
+        env = request.env
+        limit = env["odm.pricing"].engine_limits().max_file_bytes
+        uploads, refused = [], []
+        for storage in sent:
+            data = storage.read(limit + 1)
+            if several and len(data) > limit:
+                reason = env._(
+                    "The file is larger than the %(limit)s MB limit for instant quotes.",
+                    limit=limit // 2**20,
+                )
+                refused.append(FileRefusal(storage.filename, reason, FILE_TOO_LARGE))
+            else:
+                uploads.append((storage.filename, data))
+        return uploads, refused
 
     @staticmethod
     def _report(quote):
@@ -238,6 +160,22 @@ def check_parameters(options):
             "unknown_parameter",
             f"Unknown parameter(s): {', '.join(sorted(unknown))}.",
         )
+
+
+def refusal_response(error):
+    """The answer to a request refused as a whole (a UserError), after rolling back whatever
+    it wrote: 429 over the quota, 413 for a file above the size limit, else 422 with the
+    refused field and code."""
+    request.env.cr.rollback()
+    if isinstance(error, QuotaExceededError):
+        return quota_response(error)
+    if isinstance(error, OdmRequestError):
+        return error_response(REFUSED_STATUS, **error.to_dict())
+    if isinstance(error, PartRefusedError):
+        status = 413 if error.code == FILE_TOO_LARGE else REFUSED_STATUS
+        return error_response(status, error.code, error.args[0], field="file")
+    field = "files" if isinstance(error, UploadRefusedError) else None
+    return error_response(REFUSED_STATUS, "refused", error.args[0], field=field)
 
 
 def error_response(status, code, message, field=None, api_version=API_VERSION, **extra):

@@ -160,34 +160,45 @@ class OdmQuotePortal(CustomerPortal):
         f"{QUOTE_URL}/line/<int:line_id>", type="http", auth="user", methods=["POST"], website=True
     )
     def odm_quote_line_update(self, line_id, **form):
+        def change(line):
+            options = self._odm_options(form)
+            line.write(
+                {
+                    "product_uom_qty": options.quantity,
+                    "odm_process_id": options.process.id,
+                    "odm_material_id": options.material.id,
+                    "odm_finish_id": options.finish.id,
+                    "odm_lead_time_id": options.lead_time.id,
+                }
+            )
+
+        return self._odm_cart_line_post(
+            line_id,
+            change,
+            lambda line: request.env._(
+                "%(part)s re-priced: %(price)s per part.",
+                part=line.odm_part_id.name,
+                price=self._odm_money(line.price_unit, line.currency_id),
+            ),
+        )
+
+    def _odm_cart_line_post(self, line_id, change, saved):
+        """What every POST that changes a part line of the caller's cart does around its
+        ``change(line)``: the request counted against the quota (the page with 429 over it);
+        the change made in a savepoint, its UserError flashed with nothing kept, else the
+        message ``saved(line)`` flashed; back to the line on the quote page."""
         line = self._odm_cart_line(line_id)
         try:
             self._odm_admit()
         except QuotaExceededError as error:
             return self._odm_throttled(error)
         try:
-            options = self._odm_options(form)
             with request.env.cr.savepoint():
-                line.write(
-                    {
-                        "product_uom_qty": options.quantity,
-                        "odm_process_id": options.process.id,
-                        "odm_material_id": options.material.id,
-                        "odm_finish_id": options.finish.id,
-                        "odm_lead_time_id": options.lead_time.id,
-                    }
-                )
+                change(line)
         except UserError as error:
             self._odm_flash("danger", error.args[0])
         else:
-            self._odm_flash(
-                "success",
-                request.env._(
-                    "%(part)s re-priced: %(price)s per part.",
-                    part=line.odm_part_id.name,
-                    price=self._odm_money(line.price_unit, line.currency_id),
-                ),
-            )
+            self._odm_flash("success", saved(line))
         return request.redirect(f"{QUOTE_URL}#odm_line_{line.id}")
 
     @http.route(f"{QUOTE_URL}/line/<int:line_id>/estimate", type="json", auth="user", readonly=True)

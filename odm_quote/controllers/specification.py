@@ -14,7 +14,6 @@ from odoo.exceptions import UserError
 from odoo.http import request
 
 from ..models.odm_part_specification import MAX_DRAWING_MB
-from ..models.odm_request_quota import QuotaExceededError
 from .portal import QUOTE_URL, OdmQuotePortal
 
 SELECTIONS = ("tolerance_class", "thread_size", "insert_size", "inspection")
@@ -31,27 +30,19 @@ class OdmSpecificationPortal(OdmQuotePortal):
         website=True,
     )
     def odm_quote_line_specification(self, line_id, **form):
-        line = self._odm_cart_line(line_id)
-        try:
-            self._odm_admit()
-        except QuotaExceededError as error:
-            return self._odm_throttled(error)
-        try:
-            values = self._odm_specification_values(form)
-            with request.env.cr.savepoint():
-                request.env["odm.part.specification"].sudo()._odm_set_for_line(line, values)
-        except UserError as error:
-            self._odm_flash("danger", error.args[0])
-        else:
-            self._odm_flash(
-                "success",
-                request.env._(
-                    "%(part)s: specification saved, %(price)s per part.",
-                    part=line.odm_part_id.name,
-                    price=self._odm_money(line.price_unit, line.currency_id),
-                ),
-            )
-        return request.redirect(f"{QUOTE_URL}#odm_line_{line.id}")
+        return self._odm_cart_line_post(
+            line_id,
+            lambda line: (
+                request.env["odm.part.specification"]
+                .sudo()
+                ._odm_set_for_line(line, self._odm_specification_values(form))
+            ),
+            lambda line: request.env._(
+                "%(part)s: specification saved, %(price)s per part.",
+                part=line.odm_part_id.name,
+                price=self._odm_money(line.price_unit, line.currency_id),
+            ),
+        )
 
     @staticmethod
     def _odm_specification_values(form):
@@ -87,11 +78,3 @@ def api_specification(options):
         options.get("specification"), drawing and drawing[1]
     )
     return specification, drawing
-
-
-def keep_api_drawing(report, drawing):
-    """Attaches the request's drawing to the quote version the report names."""
-    if drawing:
-        env = request.env
-        quote = env["odm.part.quote"].sudo().browse(report["quote_id"])
-        env["odm.part.specification"].sudo()._odm_attach_drawing(quote, drawing[1], drawing[0])

@@ -4,8 +4,10 @@ back office.
     GET  /my/parts/<id>/viewer           the customer's own part (cart lines and part page)
     GET  /odm_quote/part/<id>/viewer     any part the internal user may read (part form)
 
-The payload is made once per part in the bounded analysis child and cached on it; responses
-carry its key as ETag (304 when the browser has it) and are gzip-compressed when accepted.
+The payload is made at upload in the bounded analysis child and stored with the part (one
+analysed before that gets it on first view), then drawn against the process the part is shown
+for; responses carry its key as ETag (304 when the browser has it) and are gzip-compressed when
+accepted.
 """
 
 import gzip

@@ -9,6 +9,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import formatLang
 
+from odoo.addons.queue_job.job import identity_exact
+
 from odm_engine.mesh import sandbox, viewer_export
 from odm_engine.mesh.batch import UploadBatch
 from odm_engine.mesh.errors import MeshError
@@ -24,6 +26,8 @@ ANALYSIS_MEMORY_PARAM = "odm_quote.analysis_memory_mb"
 DEFAULT_ANALYSIS_TIMEOUT_S = 60
 DEFAULT_REQUEST_ANALYSIS_TIMEOUT_S = 180
 DEFAULT_ANALYSIS_MEMORY_MB = 4096
+# What a stored viewer payload was made by: one made by another format or engine is made again.
+VIEWER_MADE_BY = f"odm-viewer {viewer_export.FORMAT_VERSION}, engine {ENGINE_VERSION}"
 
 
 class PartRefusedError(UserError):
@@ -105,8 +109,9 @@ class OdmPart(models.Model):
     )
     sale_line_ids = fields.One2many("sale.order.line", "odm_part_id", string="Order lines")
     quote_ids = fields.One2many("odm.part.quote", "part_id", string="Quotes")
-    # The 3D viewer's payload (odm_engine.mesh.viewer_export), made on first view and kept
-    # until the engine, the payload format or the process limits it was drawn with change.
+    # The 3D viewer's payload (odm_engine.mesh.viewer_export) against no process, made by a
+    # job queued at upload (``VIEWER_MADE_BY`` in the key: the upload's answer does not wait
+    # for it) and drawn against a process when it is shown.
     viewer_payload = fields.Binary(attachment=True, readonly=True, copy=False)
     viewer_payload_key = fields.Char(readonly=True, copy=False)
 
@@ -167,7 +172,60 @@ class OdmPart(models.Model):
         existing = self.search(domain, limit=1)
         if existing:
             return existing
-        return self.create(self._analysed_values(data, filename, unit, partner, digest, budget))
+        part = self.create(self._analysed_values(data, filename, unit, partner, digest, budget))
+        part.with_delay(
+            description=self.env._("3D view of %(part)s", part=part.name),
+            identity_key=identity_exact,
+        )._odm_prepare_viewer()
+        return part
+
+    @api.model
+    def _odm_quote_upload(  # noqa: PLR0917 (one file and the request's options)
+        self, filename, data, options, partner, specification=None, drawing=None, budget=None
+    ):
+        """The quote API's answer to one file: stored as ``partner``'s part, priced with the
+        resolved ``options`` (odm.request.options) and ``specification``, frozen with the
+        ``drawing`` ((name, bytes) or None) and refined (``_odm_refine``): the quote version
+        to show now. PartRefusedError or UserError when refused; the caller rolls back."""
+        part = self.from_upload(data, filename, unit=options.unit, partner=partner, budget=budget)
+        pricing = self.env["odm.pricing"]
+        result, parameters = pricing.quote(
+            part,
+            options.process,
+            options.material,
+            options.quantity,
+            finish=options.finish,
+            lead_time=options.lead_time,
+            specification=specification,
+        )
+        known = {
+            "process_id": options.process,
+            "material_id": options.material,
+            "finish_id": options.finish,
+            "lead_time_id": options.lead_time,
+        }
+        quote = pricing.freeze(part, result, parameters, known=known)._odm_refine()
+        if drawing:
+            name, content = drawing
+            self.env["odm.part.specification"]._odm_attach_drawing(quote, content, name)
+        return quote
+
+    @api.model
+    def _odm_quote_uploads(self, uploads, options, partner, specification=None, drawing=None):
+        """Each part file of ``uploads`` ((filename, bytes) list) quoted on its own as
+        ``_odm_quote_upload`` does: (the quote versions, a FileRefusal per file refused, of
+        which nothing is stored). UploadRefusedError refuses the upload as a whole."""
+        quotes = []
+
+        def quote_one(filename, data, budget):
+            quote = self._odm_quote_upload(
+                filename, data, options, partner, specification, drawing, budget
+            )
+            quotes.append(quote)
+            return quote.part_id
+
+        refused = self._each_upload(uploads, quote_one)[1] if uploads else []
+        return quotes, refused
 
     @api.model
     def _preview_uploads(self, uploads, unit="auto", max_parts=None):
@@ -271,38 +329,66 @@ class OdmPart(models.Model):
         }
 
     def _odm_viewer_payload(self):
-        """(payload bytes, its key) of this part's 3D view, made in the bounded analysis child
-        on first use and cached on the part; PartRefusedError if the file cannot be read."""
+        """(payload bytes, its key) of this part's 3D view: the payload the upload's job made
+        in the bounded analysis child (made there now, and kept, when the job has not run yet
+        or the part was analysed before), drawn against the settings of
+        ``_odm_viewer_settings`` without any mesh work (viewer_export.restyle);
+        PartRefusedError if the file cannot be read again."""
         self.ensure_one()
         settings = self._odm_viewer_settings()
-        key = hashlib.sha256(
-            repr((viewer_export.FORMAT_VERSION, ENGINE_VERSION, sorted(settings.items()))).encode()
-        ).hexdigest()[:32]
+        key = hashlib.sha256(repr((VIEWER_MADE_BY, sorted(settings.items()))).encode())
         part = self.sudo()
-        if part.viewer_payload_key == key and part.viewer_payload:
-            return base64.b64decode(part.viewer_payload), key
+        if part.viewer_payload_key == VIEWER_MADE_BY and part.viewer_payload:
+            stored = base64.b64decode(part.viewer_payload)
+        else:
+            stored = part._odm_make_viewer_payload()
+        payload = viewer_export.restyle(
+            stored,
+            build_volume_mm=settings["build_volume_mm"],
+            thin_wall_mm=settings["thin_wall_mm"],
+            deep_pocket_ratio=settings["deep_pocket_ratio"],
+            process=settings["process_name"],
+        )
+        return payload, key.hexdigest()[:32]
+
+    def _odm_prepare_viewer(self):
+        """Job queued at upload: the part's viewer payload, made before anyone opens the 3D
+        view (8 to 14 s for a million triangles); a file the viewer cannot read is left to the
+        view, which says why."""
+        self.ensure_one()
+        if self.viewer_payload_key == VIEWER_MADE_BY and self.viewer_payload:
+            return "already made"
+        try:
+            self._odm_make_viewer_payload()
+        except PartRefusedError as error:
+            return error.args[0]
+        return "made"
+
+    def _odm_make_viewer_payload(self):
+        """The payload of the part, made now in the bounded analysis child and kept."""
         limits = self._analysis_limits()
         arguments = {
-            "filename": part.file_name,
-            "unit": part.unit,
+            "filename": self.file_name,
+            "unit": self.unit,
             "limits": dataclasses.asdict(limits),
-            "analysis": part.analysis,
-            **settings,
+            "analysis": self.analysis,
         }
         bounds = sandbox.Bounds(limits.analysis_timeout_s, limits.analysis_memory_bytes)
         try:
             _result, blobs = sandbox.run(
                 "viewer",
                 arguments,
-                base64.b64decode(part.with_context(bin_size=False).file),
+                base64.b64decode(self.with_context(bin_size=False).file),
                 bounds,
             )
         except MeshError as error:
             raise PartRefusedError(
-                self.env._("%(file)s: %(reason)s", file=part.name, reason=error.message), error.code
+                self.env._("%(file)s: %(reason)s", file=self.name, reason=error.message), error.code
             ) from error
-        part.write({"viewer_payload": base64.b64encode(blobs[0]), "viewer_payload_key": key})
-        return blobs[0], key
+        self.write(
+            {"viewer_payload": base64.b64encode(blobs[0]), "viewer_payload_key": VIEWER_MADE_BY}
+        )
+        return blobs[0]
 
     @api.model
     def _analysis_limits(self):
@@ -341,7 +427,11 @@ class OdmPart(models.Model):
         process; PartRefusedError."""
         try:
             result = analyse_upload(
-                data, filename, unit=unit, limits=self._analysis_limits(), budget=budget
+                data,
+                filename,
+                unit=unit,
+                limits=self._analysis_limits(),
+                budget=budget,
             )
         except MeshError as error:
             raise PartRefusedError(

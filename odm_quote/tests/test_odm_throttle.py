@@ -104,6 +104,23 @@ class TestPortalThrottle(ThrottleCase):
         line.invalidate_recordset()
         self.assertEqual(line.product_uom_qty, 50)
 
+    def test_every_change_of_a_cart_line_is_throttled(self):
+        self.env.company.odm_customer_requests_per_minute = 1
+        self.login(self.bob)
+        self.assertEqual(self.upload({"a.stl": box_stl(20, 20, 20)}).status_code, 200)
+        line = self.cart(self.bob).order_line
+        for url, form in (
+            (f"/odm/quote/line/{line.id}", {"quantity": "50"}),
+            (
+                f"/odm/quote/line/{line.id}/specification",
+                {"thread_size": "M3", "thread_count": "4"},
+            ),
+        ):
+            self.assertThrottled(self.post(url, form), "Too many requests")
+        line.invalidate_recordset()
+        self.assertEqual(line.product_uom_qty, 10)
+        self.assertFalse(line.odm_specification_ids, "refused without a change")
+
     def test_customer_storage_is_limited_per_day(self):
         self.env.company.odm_customer_mb_per_day = 1
         self.login(self.ada)

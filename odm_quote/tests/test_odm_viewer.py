@@ -5,6 +5,8 @@ from unittest.mock import patch
 
 from odoo.tests import new_test_user, tagged
 
+from odoo.addons.queue_job.job import Job
+
 from odm_engine.mesh import sandbox
 from odm_engine.mesh.viewer_export import read_payload
 
@@ -42,6 +44,34 @@ class TestViewerRoutes(PortalCase):
         # Laid flat as the quote assumed: 0.6 mm high.
         self.assertAlmostEqual(header["bbox_mm"][1][2] - header["bbox_mm"][0][2], 0.6, places=4)
 
+    def test_payload_is_made_by_the_uploads_job_and_only_drawn_on_view(self):
+        jobs = self.env["queue.job"].search(
+            [("model_name", "=", "odm.part"), ("method_name", "=", "_odm_prepare_viewer")]
+        )
+        job = jobs.filtered(lambda job: job.records == self.part)
+        self.assertEqual(len(job), 1, "queued at upload")
+        self.assertFalse(self.part.viewer_payload, "the upload's answer does not wait for it")
+        Job.load(self.env, job.uuid).perform()
+        self.assertTrue(self.part.viewer_payload)
+        self.login(self.ada)
+        with patch.object(sandbox, "run", side_effect=AssertionError("made on view")):
+            response = self.fetch()
+        self.assertEqual(response.status_code, 200, response.text[:300])
+        header, _arrays = read_payload(response.content)
+        self.assertEqual(header["thresholds"]["thin_wall_mm"], 0.8, "drawn against FDM")
+        self.assertEqual(header["process"], self.fdm.name)
+        self.assertEqual(len(header["build_volume_mm"]), 3)
+
+    def test_a_part_analysed_before_gets_its_payload_on_first_view(self):
+        self.part.write({"viewer_payload": False, "viewer_payload_key": False})
+        self.login(self.ada)
+        first = self.fetch()
+        self.assertEqual(first.status_code, 200, first.text[:300])
+        self.part.invalidate_recordset()
+        self.assertTrue(self.part.viewer_payload, "kept for the next views")
+        with patch.object(sandbox, "run", side_effect=AssertionError("made again")):
+            self.assertEqual(self.fetch().content, first.content)
+
     def test_payload_is_made_once_and_revalidated_by_etag(self):
         self.login(self.ada)
         first = self.fetch()
@@ -63,6 +93,7 @@ class TestViewerRoutes(PortalCase):
         self.assertEqual(header["thresholds"]["thin_wall_mm"], 0.5)
 
     def test_other_customers_and_visitors_get_nothing(self):
+        self.part.write({"viewer_payload": False, "viewer_payload_key": False})
         self.login(self.eve)
         self.assertNotFound(self.fetch())
         self.assertNotFound(self.fetch(f"/my/parts/{self.part.id + 1000}/viewer"))
@@ -70,6 +101,7 @@ class TestViewerRoutes(PortalCase):
         visitor = self.opener.get(self.base_url() + self.url, allow_redirects=False, timeout=30)
         self.assertIn(visitor.status_code, (302, 303))
         self.assertIn("/web/login", visitor.headers["Location"])
+        self.part.invalidate_recordset()
         self.assertFalse(self.part.viewer_payload_key, "nothing was made for them")
 
     def test_back_office_by_access_rights(self):

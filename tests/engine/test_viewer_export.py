@@ -12,6 +12,7 @@ from odm_engine.mesh.viewer_export import (
     cluster_decimate,
     export_viewer,
     read_payload,
+    restyle,
 )
 
 
@@ -121,3 +122,23 @@ def test_the_sandbox_task_exports_in_a_bounded_child(meshgen):
 def test_damaged_payloads_are_refused():
     with pytest.raises(ValueError):
         read_payload(b"PNG\0" + bytes(20))
+
+
+def test_restyle_draws_a_stored_payload_against_a_process_as_export_would(meshgen):
+    part = meshgen.part(meshgen.box((30.0, 20.0, 0.6)))
+    analysis = analyse(part).to_dict()
+    settings = {
+        "build_volume_mm": [250, 210, 220],
+        "thin_wall_mm": 0.8,
+        "deep_pocket_ratio": 3.0,
+        "process": "FDM printing",
+    }
+    neutral = export_viewer(part, analysis)
+    styled = restyle(neutral, **settings)
+    assert styled == export_viewer(part, analysis, **settings)
+    header, arrays = read_payload(styled)
+    assert header["thresholds"]["thin_wall_mm"] == 0.8
+    assert header["process"] == "FDM printing"
+    assert {c["name"]: c["flagged"] for c in header["channels"]}["wall_thickness"] == 4
+    assert (arrays["positions"] == read_payload(neutral)[1]["positions"]).all()
+

@@ -36,6 +36,11 @@ flags were computed with and the legend should state), ``channels`` (name, kind 
 "float32" | "uint32" | "uint16" | "uint8", shape, offset, bytes). ``positions`` is (V, 3)
 float32, ``indices`` (F, 3) uint16 when V < 65536 else uint32, every channel (F,).
 
+The header's ``build_volume_mm``, ``process``, ``thresholds`` and the channels' flag counts are
+what a process and its machine change; ``restyle`` redraws them on a stored payload without any
+mesh work, so a part's payload is made once (at upload, in the bounded analysis child) and
+drawn against whichever process it is shown for.
+
 Cost is bounded whatever the upload: the part was loaded under ``odm_engine.mesh.limits``, the
 ray work is a fixed number of samples, the decimation a few sorts of the vertex array, and the
 payload is at most about 30 bytes per kept triangle.
@@ -68,6 +73,8 @@ TRANSFER_MIN_COS = 0.5
 MAX_POCKET_FLOORS = 8192
 DEFAULT_DEEP_POCKET_RATIO = 4.0
 _HEADER_LENGTH = struct.Struct("<I")
+# The arrays of the mesh itself; every other array is a channel of per-face findings.
+MESH_ARRAYS = ("positions", "indices")
 
 
 # ------------------------------------------------------------------------------------- export
@@ -114,11 +121,10 @@ def export_viewer(
     angle = float(analysis.get("overhang_angle_deg", orientation.DEFAULT_OVERHANG_ANGLE_DEG))
     channels["overhang"] = _overhangs(placed, faces, angle)
 
-    thin = float(thin_wall_mm or analysis.get("thin_wall_threshold_mm") or 1.0)
     thresholds = {
-        "thin_wall_mm": thin,
+        "thin_wall_mm": float(analysis.get("thin_wall_threshold_mm") or 1.0),
         "overhang_angle_deg": angle,
-        "deep_pocket_ratio": float(deep_pocket_ratio),
+        "deep_pocket_ratio": DEFAULT_DEEP_POCKET_RATIO,
         "sharp_edge_deg": float(np.degrees(np.arccos(dfm_geometry.SHARP_EDGE_COS))),
         "pull_direction": np.round(
             rotation @ np.asarray(analysis["moulding"]["pull_direction"]), 6
@@ -134,6 +140,59 @@ def export_viewer(
         "bbox_mm": [(low + offset).round(4).tolist(), (high + offset).round(4).tolist()],
         "rotation": np.round(rotation, 9).tolist(),
         "offset_mm": offset.round(6).tolist(),
+        "build_volume_mm": None,
+        "process": None,
+        "thresholds": thresholds,
+    }
+    header = _styled(
+        header,
+        channels,
+        build_volume_mm=build_volume_mm,
+        thin_wall_mm=thin_wall_mm,
+        deep_pocket_ratio=deep_pocket_ratio,
+        process=process,
+    )
+    index_type = np.uint16 if len(vertices) < 2**16 else np.uint32
+    arrays = {"positions": placed.astype(np.float32), "indices": faces.astype(index_type)}
+    arrays.update(channels)
+    return pack(header, arrays)
+
+
+def restyle(
+    payload: bytes,
+    *,
+    build_volume_mm=None,
+    thin_wall_mm: float | None = None,
+    deep_pocket_ratio: float = DEFAULT_DEEP_POCKET_RATIO,
+    process: str | None = None,
+) -> bytes:
+    """``payload`` drawn against another process and machine (the arguments of
+    ``export_viewer``): the same bytes ``export_viewer`` makes with them when the payload was
+    made without them. Only the header changes; ValueError if ``payload`` is not one."""
+    header, arrays = read_payload(payload)
+    header.pop("arrays")
+    channels = {name: values for name, values in arrays.items() if name not in MESH_ARRAYS}
+    header = _styled(
+        header,
+        channels,
+        build_volume_mm=build_volume_mm,
+        thin_wall_mm=thin_wall_mm,
+        deep_pocket_ratio=deep_pocket_ratio,
+        process=process,
+    )
+    return pack(header, arrays)
+
+
+def _styled(
+    header: dict, channels: dict, *, build_volume_mm, thin_wall_mm, deep_pocket_ratio, process
+):
+    """The header with the process's limits (``thin_wall_mm`` None: the analysis' threshold,
+    the one the header was made with), the machine's envelope and the flag counts under them."""
+    thresholds = {**header["thresholds"], "deep_pocket_ratio": float(deep_pocket_ratio)}
+    if thin_wall_mm:
+        thresholds["thin_wall_mm"] = float(thin_wall_mm)
+    return {
+        **header,
         "build_volume_mm": None
         if build_volume_mm is None
         else [float(value) for value in build_volume_mm],
@@ -141,10 +200,6 @@ def export_viewer(
         "thresholds": thresholds,
         "channels": _channel_legend(channels, thresholds),
     }
-    index_type = np.uint16 if len(vertices) < 2**16 else np.uint32
-    arrays = {"positions": placed.astype(np.float32), "indices": faces.astype(index_type)}
-    arrays.update(channels)
-    return pack(header, arrays)
 
 
 def _channel_legend(channels: dict, thresholds: dict) -> list[dict]:
