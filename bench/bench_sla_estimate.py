@@ -6,10 +6,12 @@ Run from the repository root (needs ``prusa-slicer``; ``../shared/corpus`` is us
         [--only NAME ...] [--no-report]
 
 Two sets of parts: the generated shapes of ``bench/fdm_shapes.py`` and the shared corpus
-(``../shared/corpus/meshes``). Each part is analysed; in the orientation the analysis chose it
-gets the instant estimate (``odm_engine.slicing.sla_layers`` with the shipped SLA profile set,
-SL1S and RESIN-TGH) and the current SLA cost model's figures (``processes/sla.py``: time and
-resin grams / density) as the same-run baseline, then it is sliced in that orientation with
+(``../shared/corpus/meshes``). Each part is analysed with its SLA layer table; in the orientation
+the analysis chose it gets the instant estimate quotes price from
+(``sla_layers.estimate_from_table`` with the shipped SLA profile set, SL1S and RESIN-TGH) and
+the SLA cost model's volume formula (``processes/sla.py`` without the table: time and resin
+grams / density) as the same-run baseline, with the unit price of both, then it is sliced in
+that orientation with
 ``slicer.slice_sla_part`` on the same profile set and print time and resin (ml, part + supports
 + pad) are compared. Slices are cached by the oriented mesh and the profile files.
 
@@ -47,12 +49,10 @@ TARGETS = {"median_time": 5.0, "median_resin": 3.0, "p90_time": 12.0, "worst": 2
 # Why the worst parts are off, found by rasterising PrusaSlicer's exported layers at the
 # printer's resolution (the pad is the first 1 mm, the supports the next 5 mm).
 WHY_OFF = {
-    "multibody": "two tiny bodies, one of them inside out in the file (the estimate's signed "
-    "volume subtracts it: 0.07 ml of part): resin is almost all pad, and the estimate's pad "
-    "under the convex outline of both bodies (0.45 ml) is larger than PrusaSlicer's.",
-    "two_objects": "two overlapping bodies: the estimate counts the shared volume twice "
-    "(19.1 ml against the union PrusaSlicer slices), as the FDM estimate did before it used "
-    "the analysis's union share; supports and pad are close.",
+    "multibody": "two tiny bodies, one of them inside out in the file (the analysis turns it "
+    "right: 0.12 ml of part, where PrusaSlicer's whole print is 0.45 ml): resin is almost all "
+    "pad, and the estimate's pad under the convex outline of both bodies (0.47 ml) is larger "
+    "than PrusaSlicer's.",
     "rod_d8x40": "a cylinder lying on its side: PrusaSlicer holds it on a narrow strip of about "
     "37 pillars along its lowest line (pad 0.28 ml, 338 mm2 on top; supports 0.20 ml), the "
     "estimate spreads 57 points over the lower flank's slope band and pads their whole outline "
@@ -108,7 +108,7 @@ def parts(generated: Path) -> list[tuple[str, Path]]:
 def measure(set_name: str, path: Path, cache: dict, rows: list, skipped: list) -> None:
     try:
         part = load_part(path)
-        analysis = analyse(part).to_dict()
+        analysis = analyse(part, sla_layers=True).to_dict()
     except MeshError as error:
         skipped.append((path.name, error.message))
         return
@@ -119,11 +119,13 @@ def measure(set_name: str, path: Path, cache: dict, rows: list, skipped: list) -
         return
     profile = sla_layers.SlaProfile.load(PRINTER, MATERIAL)
     started = time.perf_counter()
-    estimate = sla_layers.estimate(part.vertices @ rotation.T, part.faces, profile)
+    estimate = sla_layers.estimate_from_table(analysis[sla_layers.ANALYSIS_KEY], profile)
     estimate_s = time.perf_counter() - started
     config = load_config(None)
     density = config.material(MATERIAL, config.process("SLA")).density_g_cm3
-    old = quote_part(analysis, "SLA", MATERIAL, 1, config=config)
+    formula = {key: value for key, value in analysis.items() if key != sla_layers.ANALYSIS_KEY}
+    old = quote_part(formula, "SLA", MATERIAL, 1, config=config)
+    new = quote_part(analysis, "SLA", MATERIAL, 1, config=config)
     rows.append(
         {
             "set": set_name,
@@ -142,6 +144,9 @@ def measure(set_name: str, path: Path, cache: dict, rows: list, skipped: list) -
             "pad_ml": estimate.pad_ml,
             "old_time_s": old.machine_time_s,
             "old_ml": old.material_g / density,
+            "old_price": old.unit_price,
+            "new_price": new.unit_price,
+            "currency": new.currency,
             "estimate_s": estimate_s,
             "triangles": len(part.faces),
         }
@@ -149,15 +154,24 @@ def measure(set_name: str, path: Path, cache: dict, rows: list, skipped: list) -
 
 
 def speed(subdivisions=(5, 7, 8)) -> list[dict]:
-    """Seconds of ``sla_layers.estimate`` on spheres of 20k, 330k and 1.3M triangles."""
+    """CPU seconds of ``sla_layers.layer_table`` (analysis) and ``estimate_from_table`` (quote)
+    on spheres of 20k, 330k and 1.3M triangles, 78 mm across (sectioned)."""
     profile = sla_layers.SlaProfile.load(PRINTER, MATERIAL)
     timings = []
     for level in subdivisions:
-        mesh = trimesh.creation.icosphere(subdivisions=level, radius=30)
+        mesh = trimesh.creation.icosphere(subdivisions=level, radius=39)
         vertices, faces = np.asarray(mesh.vertices), np.asarray(mesh.faces)
-        started = time.perf_counter()
-        sla_layers.estimate(vertices, faces, profile)
-        timings.append({"triangles": len(faces), "seconds": time.perf_counter() - started})
+        started = time.process_time()
+        table = sla_layers.layer_table(vertices, faces, np.eye(3))
+        tabled = time.process_time()
+        sla_layers.estimate_from_table(table, profile)
+        timings.append(
+            {
+                "triangles": len(faces),
+                "table_s": tabled - started,
+                "seconds": time.process_time() - tabled,
+            }
+        )
     return timings
 
 
@@ -211,10 +225,20 @@ def render(rows: list[dict], skipped: list, seconds: float, timings: list[dict])
         f"`.odm/venv/bin/python -m bench.bench_sla_estimate` ({seconds:.0f} s, slices cached), "
         f"{rows[0]['slicer'] if rows else 'PrusaSlicer'}, profile set {PRINTER} / {MATERIAL} "
         "(`odm_engine/slicing/profiles/sla_*.ini`: Original Prusa SL1S SPEED, 0.05 Normal, "
-        "Prusament Resin Tough Prusa Orange). Each part is estimated and sliced in the "
-        "orientation the analysis chose. Baseline: the current SLA cost model "
-        "(`pricing/processes/sla.py`, its defaults) in the same run. Resin is millilitres of "
-        "part + supports + pad.",
+        "Prusament Resin Tough Prusa Orange). Each part is analysed with its SLA layer table "
+        "and estimated from it (`sla_layers.estimate_from_table`, what SLA quotes price from), "
+        "and sliced in the orientation the analysis chose. Baseline: the SLA cost model's "
+        "volume formula (`pricing/processes/sla.py` on an analysis without the table, its "
+        "defaults) in the same run. Resin is millilitres of part + supports + pad.",
+        "",
+        "SLA quotes are priced layer by layer from this estimate (the analysis stores the table; "
+        "older analyses keep the volume formula), then sliced in the background in "
+        "PrusaSlicer's SLA mode with the machine type's SLA printer profile and re-priced from "
+        "the slice (docs/quoting.md, *Estimated, then sliced*). Until a process has slices of "
+        "its own, the band an instant SLA quote shows is the 90th percentile of |log(slicer / "
+        "estimate)| below (`precise.PRIOR_BAND['sla']`: time 1 %, resin 12 %; volume formula "
+        "24 % / 94 %). The last column is the unit price of one part (SLA, RESIN-TGH, default "
+        "configuration) before (volume formula) and now (layer by layer).",
         "",
         "| set | parts | time median / p90 / worst | resin median / p90 / worst "
         "| baseline time median / worst | baseline resin median / worst |",
@@ -264,8 +288,8 @@ def render(rows: list[dict], skipped: list, seconds: float, timings: list[dict])
         "",
         "| part | set | layers est / sliced | time est / sliced (min) | time err "
         "| resin est / sliced (ml) | resin err | part / supports / pad (ml, est) "
-        "| baseline time err | baseline resin err |",
-        "| --- | --- | --- | --- | ---: | --- | ---: | --- | ---: | ---: |",
+        "| baseline time err | baseline resin err | unit price formula / layered |",
+        "| --- | --- | --- | --- | ---: | --- | ---: | --- | ---: | ---: | --- |",
     ]
 
     def worst(row):
@@ -283,7 +307,8 @@ def render(rows: list[dict], skipped: list, seconds: float, timings: list[dict])
             f"| {signed_pct(row['ml'], row['slicer_ml']):+.1f} % "
             f"| {row['part_ml']:.2f} / {row['support_ml']:.2f} / {row['pad_ml']:.2f} "
             f"| {signed_pct(row['old_time_s'], row['slicer_time_s']):+.1f} % "
-            f"| {signed_pct(row['old_ml'], row['slicer_ml']):+.1f} % |"
+            f"| {signed_pct(row['old_ml'], row['slicer_ml']):+.1f} % "
+            f"| {row['old_price']:.2f} / {row['new_price']:.2f} {row['currency']} |"
         )
     worst_rows = sorted(rows, key=worst, reverse=True)[:6]
     reasons = [(row["part"], WHY_OFF[row["part"]]) for row in worst_rows if row["part"] in WHY_OFF]
@@ -295,13 +320,17 @@ def render(rows: list[dict], skipped: list, seconds: float, timings: list[dict])
             "",
             "## Speed",
             "",
-            "`sla_layers.estimate` alone (this shared 2-core machine, other jobs running): "
+            "CPU time on spheres 78 mm across, sectioned (this shared 2-core machine, other jobs "
+            "running), `sla_layers.layer_table` in the analysis / `estimate_from_table` in a "
+            "quote: "
             + ", ".join(
-                f"{timing['triangles']:,} triangles {timing['seconds'] * 1000:.0f} ms"
+                f"{timing['triangles']:,} triangles {timing['table_s']:.2f} s / "
+                f"{timing['seconds'] * 1000:.0f} ms"
                 for timing in timings
             )
-            + ". The layers are only sectioned when the part's footprint could exceed "
-            "`area_fill`; the slice it is compared with takes seconds to minutes.",
+            + ". The table is only sectioned when the part's footprint exceeds "
+            f"{sla_layers.SECTIONED_ABOVE_MM2:g} mm2 (smaller parts cannot reach `area_fill`); "
+            "the slice it is compared with takes seconds to minutes.",
         ]
     if skipped:
         lines += ["", "## Skipped", ""]

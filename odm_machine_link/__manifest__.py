@@ -3,7 +3,7 @@
 {
     "name": "ODM Machine Link",
     "summary": "Dispatch work orders to real machines and bring their status back",
-    "version": "18.0.2.1.0",
+    "version": "18.0.2.2.0",
     "category": "Manufacturing/On-Demand Manufacturing",
     "website": "https://github.com/odm-for-odoo/odm",
     "author": "ODM for Odoo contributors",
@@ -31,6 +31,7 @@
         "security/odm_machine_link_company_rules.xml",
         "data/odm_machine_link_data.xml",
         "views/odm_machine_views.xml",
+        "views/odm_machine_calibration_views.xml",
         "views/odm_machine_job_views.xml",
         "views/odm_machine_job_outcome_views.xml",
         "views/mrp_workorder_views.xml",

@@ -1,4 +1,6 @@
 from . import odm_machine
+from . import odm_machine_calibration
+from . import odm_pricing
 from . import odm_machine_job_dispatch
 from . import odm_machine_job_send
 from . import odm_machine_job_files

@@ -102,6 +102,21 @@ class OdmMachineJob(models.Model):
     file_name = fields.Char(readonly=True)
     expected_time_min = fields.Float("Expected (min)", readonly=True, digits=(12, 1))
     expected_material_g = fields.Float("Expected material (g)", readonly=True, digits=(12, 1))
+    expected_time_factor = fields.Float(
+        "Expected with print-time factor",
+        readonly=True,
+        default=1.0,
+        digits=(6, 3),
+        help="The machine's calibrated print-time factor the expected time includes (1: the "
+        "slicer's or the quote's own figure): calibration divides it out to compare like with "
+        "like.",
+    )
+    material_measured = fields.Boolean(
+        "Material reported by the machine",
+        readonly=True,
+        help="The material used is the machine's own count, not the expected grams: only such "
+        "jobs calibrate the machine's material.",
+    )
     sent_at = fields.Datetime(readonly=True)
     started_at = fields.Datetime(readonly=True)
     finished_at = fields.Datetime(readonly=True)
@@ -223,6 +238,7 @@ class OdmMachineJob(models.Model):
                 if elapsed_s
                 else self.duration_min or (now - started).total_seconds() / 60,
                 "material_used_g": material_g or self.material_used_g or self.expected_material_g,
+                "material_measured": bool(material_g) or self.material_measured,
             }
         )
 

@@ -232,6 +232,7 @@ class OdmMachineJobDispatchMixin(models.AbstractModel):
                 "build_job_id": build_job.id,
                 "company_id": workorders[:1].company_id.id or self.env.company.id,
                 "expected_time_min": expected_min,
+                "expected_time_factor": machine.time_factor,
                 "copies": copies,
                 "layout": layout,
             }

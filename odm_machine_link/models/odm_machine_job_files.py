@@ -81,6 +81,7 @@ class OdmMachineJobFilesMixin(models.AbstractModel):
             self.write(
                 {
                     "expected_time_min": sliced.print_time_s / 60,
+                    "expected_time_factor": 1.0,
                     "expected_material_g": sliced.material_g,
                 }
             )

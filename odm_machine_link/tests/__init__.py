@@ -12,3 +12,4 @@ from . import test_machine_link_security
 from . import test_build_job_outcomes
 from . import test_order_tracking_progress
 from . import test_order_tracking_tour
+from . import test_machine_calibration

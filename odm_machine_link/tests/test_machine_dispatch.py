@@ -163,6 +163,7 @@ class TestDispatch(MachineLinkCase):
         self.assertAlmostEqual(self.workorder.duration, 40, delta=0.5)
         grams = job.material_used_g
         self.assertAlmostEqual(grams, 3000 * 3.1416 * 0.875**2 / 1000 * 1.24, delta=0.5)
+        self.assertTrue(job.material_measured, "the machine's own count: calibration evidence")
         material = self.workorder.production_id.move_raw_ids.filtered(
             lambda m: m.product_id == self.env.ref("odm_quote.material_pla").product_id
         )

@@ -107,7 +107,8 @@ class OdmCustomerView(models.AbstractModel):
         specification=None,
     ):
         """The part's grid (odm_engine PriceGrid). Rows are priced by ``price_at(quantity)``,
-        by default odm.pricing.quote with these options: the function that prices the line."""
+        by default odm.pricing.quote with these options: the function that prices the line
+        (without the estimate's band, which no cell shows)."""
         company = part.company_id or self.env.company
         pricing = self.env["odm.pricing"].sudo()
         config = config or pricing.engine_config(company)
@@ -122,6 +123,7 @@ class OdmCustomerView(models.AbstractModel):
                 config=config,
                 measured=measured,
                 specification=specification,
+                with_band=False,
             )[0]
         )
 

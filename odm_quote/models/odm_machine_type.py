@@ -4,9 +4,16 @@ from odoo.exceptions import ValidationError
 from odm_engine.pricing.params import ConfigError, MachineRate
 from odm_engine.slicing import profile_reader
 
+# The technologies PrusaSlicer slices, with the words that tell their printer profiles apart.
+SLICED_TECHNOLOGIES = {"fdm": "FDM", "sla": "SLA"}
+
 
 def _slicer_printers(_model):
-    return [(code, code) for code in profile_reader.available_printers()]
+    return [
+        (code, f"{code} ({label})")
+        for technology, label in SLICED_TECHNOLOGIES.items()
+        for code in profile_reader.available_printers(technology=technology)
+    ]
 
 
 class OdmMachineType(models.Model):
@@ -42,8 +49,9 @@ class OdmMachineType(models.Model):
     slicer_printer = fields.Selection(
         _slicer_printers,
         "Slicer printer profile",
-        help="FDM: the PrusaSlicer printer profile precise quotes slice with on this machine type. "
-        "Empty: the first profile the part fits.",
+        help="FDM and SLA: the PrusaSlicer printer profile precise quotes slice with on this "
+        "machine type (an SLA profile for an SLA process). Empty: the first profile of the "
+        "process's technology the part fits.",
     )
     company_id = fields.Many2one("res.company", default=lambda self: self.env.company)
 
@@ -77,3 +85,24 @@ class OdmMachineType(models.Model):
     def _check_engine_values(self):
         for machine_type in self:
             machine_type.engine_record()
+
+    @api.constrains("slicer_printer", "process_id")
+    def _check_slicer_printer(self):
+        """A printer profile of another technology would slice resin parts as filament ones."""
+        for machine_type in self.filtered("slicer_printer"):
+            technology = machine_type.process_id.technology
+            printers = (
+                profile_reader.available_printers(technology=technology)
+                if technology in SLICED_TECHNOLOGIES
+                else ()
+            )
+            if machine_type.slicer_printer not in printers:
+                raise ValidationError(
+                    self.env._(
+                        "Machine type %(name)s: the slicer printer profile %(printer)s is not "
+                        "one of its process's technology (%(process)s).",
+                        name=machine_type.name,
+                        printer=machine_type.slicer_printer,
+                        process=machine_type.process_id.name,
+                    )
+                )

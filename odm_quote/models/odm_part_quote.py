@@ -66,7 +66,8 @@ class OdmPartQuote(models.Model):
         return (self.sudo().parameters or {}).get("estimate") or {}
 
     def _odm_estimate_note(self):
-        """The figures' source in words: "estimated ±18 %", "calibrated ±9 %", "sliced on MK4"."""
+        """The figures' source in words: "estimated ±18 %", "calibrated ±9 %", "sliced on MK4",
+        "calibrated from 12 prints ±7 %", "sliced on MK4, calibrated from 12 prints"."""
         self.ensure_one()
         printer = (self.sudo().parameters.get("slice") or {}).get("printer")
         return self._odm_estimate_words(self._odm_estimate(), self.unit_price, printer)
@@ -76,14 +77,25 @@ class OdmPartQuote(models.Model):
         """The words of ``_odm_estimate_note`` for an ``estimate`` (odm.pricing.quote's
         parameters["estimate"]) priced at ``unit_price``; "" without an estimate."""
         source = (estimate or {}).get("source")
+        prints = (estimate or {}).get("prints")
         if source == "sliced":
             if printer:
-                return self.env._("sliced on %(printer)s", printer=printer)
-            return self.env._("sliced")
+                words = self.env._("sliced on %(printer)s", printer=printer)
+            else:
+                words = self.env._("sliced")
+            if prints:
+                return self.env._(
+                    "%(sliced)s, calibrated from %(prints)s prints", sliced=words, prints=prints
+                )
+            return words
         if not source or not unit_price:
             return ""
         low, high = estimate["unit_price"]
         band = round(max(high - unit_price, unit_price - low, 0.0) / unit_price * 100)
+        if prints:
+            return self.env._(
+                "calibrated from %(prints)s prints ±%(band)s %%", prints=prints, band=band
+            )
         if source == "calibrated":
             return self.env._("calibrated estimate ±%(band)s %%", band=band)
         return self.env._("estimated ±%(band)s %%", band=band)

@@ -4,6 +4,7 @@ from odoo import api, models
 from odoo.exceptions import UserError, ValidationError
 
 from odm_engine.mesh.limits import Limits
+from odm_engine.pricing import print_calibration
 from odm_engine.pricing.params import (
     ConfigError,
     LeadTimeTier,
@@ -12,7 +13,7 @@ from odm_engine.pricing.params import (
     PricingError,
     QuantityBreak,
 )
-from odm_engine.pricing.processes import fdm
+from odm_engine.pricing.processes.plate import prices_by_layers
 from odm_engine.pricing.quote import quote_part
 from odm_engine.service import ENGINE_VERSION
 from odm_engine.slicing import precise
@@ -110,6 +111,7 @@ class OdmPricing(models.AbstractModel):
         measured=None,
         config=None,
         specification=None,
+        with_band=True,
     ):
         """Prices a part; returns (engine Quote, frozen parameters). UserError on refusal.
 
@@ -118,12 +120,15 @@ class OdmPricing(models.AbstractModel):
         parameters so the quote can show its uncertainty. ``config`` is the part company's
         ``engine_config()``: callers pricing several parts build it once and pass it.
         ``specification``: the engine's dict of tolerance, threads... (odm.part.specification).
+        ``with_band=False`` leaves out the unit prices at both ends of an estimate's range (two
+        more engine runs): rows nobody shows the band of (a price grid) pass it.
         """
         config = config or self.engine_config(part.company_id)
+        analysis = part.analysis  # read once: a Json field deep-copies its value on every read
 
         def priced(figures=None):
             return quote_part(
-                part.analysis,
+                analysis,
                 process.code,
                 material.code,
                 int(quantity),
@@ -137,14 +142,28 @@ class OdmPricing(models.AbstractModel):
         try:
             result = priced(measured)
             calibrated, estimate = {}, {"source": "sliced"} if measured else None
-            if measured is None and process.technology == "fdm":
+            if measured is None and process.technology in precise.SLICED_TECHNOLOGIES:
                 instant = {name: getattr(result, name) for name in precise.MEASURED}
                 if process.calibration:
                     calibrated = precise.calibrated_figures(instant, process.calibration)
                 if calibrated:
                     result = priced({name: fig["value"] for name, fig in calibrated.items()})
-                layered = fdm.reads_layer_table(part.analysis.get("fdm_layers"))
-                estimate = self._estimate_range(instant, calibrated, process, priced, layered)
+                layered = prices_by_layers(process.technology, analysis)
+                estimate = self._estimate_range(instant, calibrated, process, layered)
+            prints = {}
+            if estimate and process.technology in precise.SLICED_TECHNOLOGIES:
+                prints = self._odm_print_calibration(process, result.machine, part.company_id)
+            if prints:
+                given = measured or {name: fig["value"] for name, fig in calibrated.items()}
+                result, estimate, prints = self._with_prints(
+                    result, estimate, prints, given, priced
+                )
+            band = with_band and (estimate or {}).get("ranges")
+            if band:  # the unit prices at both ends of the range
+                estimate["unit_price"] = [
+                    priced({name: figure[end] for name, figure in band.items()}).unit_price
+                    for end in ("low", "high")
+                ]
         except PricingError as error:
             raise UserError(
                 self.env._("%(part)s: %(reason)s", part=part.name, reason=error)
@@ -153,23 +172,54 @@ class OdmPricing(models.AbstractModel):
         parameters["measured"] = measured
         parameters["calibrated"] = calibrated
         parameters["estimate"] = estimate
+        if prints:
+            parameters["print_calibration"] = prints
         return result, parameters
 
+    @api.model
+    def _odm_print_calibration(self, process, machine_type_code, company):  # pylint: disable=unused-argument
+        """The calibration from real prints of ``company``'s machines of a machine type:
+        ``{"prints": N, "calibrations": {quantity: Calibration.to_dict()}}``, {} for none.
+        Machines are known to odm_mrp; odm_machine_link fills this from the factors applied."""
+        return {}
+
     @staticmethod
-    def _estimate_range(instant, calibrated, process, priced, layered):
-        """Where an instant FDM quote's figures come from and the range the slicer's should
-        fall in (``precise.estimate_band``), with the unit prices at both ends of it."""
+    def _with_prints(result, estimate, prints, given, priced):
+        """The quote's figures corrected by its machine type's calibration from prints
+        (``print_calibration.corrected``), priced again on top of the ``given`` figures it was
+        priced with. The estimate names the prints, and an instant estimate's range holds both
+        spreads. Returns (result, estimate, what the parameters keep: the corrected figures and
+        the machine time before, which the plan books since each machine applies its own)."""
+        current = {name: getattr(result, name) for name in precise.MEASURED}
+        ranges = estimate.get("ranges")
+        figures = print_calibration.corrected(current, prints["calibrations"], ranges)
+        if not figures:
+            return result, estimate, {}
+        corrected = priced({**given, **{name: fig["value"] for name, fig in figures.items()}})
+        estimate = {**estimate, "prints": prints["prints"]}
+        if ranges:
+            ranges = {
+                **ranges,
+                **{
+                    name: {**fig, "basis": "prints", "samples": prints["prints"]}
+                    for name, fig in figures.items()
+                },
+            }
+            estimate["ranges"] = ranges
+        kept = {**prints, "figures": figures, "base_machine_time_s": result.machine_time_s}
+        return corrected, estimate, kept
+
+    @staticmethod
+    def _estimate_range(instant, calibrated, process, layered):
+        """Where an instant FDM or SLA quote's figures come from and the range the slicer's
+        should fall in (``precise.estimate_band``); ``quote`` prices both ends of it."""
         bands = process.estimate_band or {}
-        ranges = precise.estimate_band(instant, calibrated, bands, layered)
-        prices = [
-            priced({name: figure[end] for name, figure in ranges.items()}).unit_price
-            for end in ("low", "high")
-        ]
         return {
             "source": "calibrated" if calibrated else "estimated",
             "coverage": precise.BAND_COVERAGE,
-            "ranges": ranges,
-            "unit_price": prices,
+            "ranges": precise.estimate_band(
+                instant, calibrated, bands, layered, process.technology
+            ),
         }
 
     @api.model

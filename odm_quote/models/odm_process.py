@@ -61,15 +61,16 @@ class OdmProcess(models.Model):
     calibration = fields.Json(
         readonly=True,
         groups="base.group_user",
-        help="FDM: factors that correct the instant print time and filament against the slicer, "
-        "fitted on the slice samples.",
+        help="FDM and SLA: factors that correct the instant print time and material against the "
+        "slicer, fitted on the slice samples.",
     )
     calibration_summary = fields.Char(compute="_compute_calibration_summary")
     estimate_band = fields.Json(
         readonly=True,
         groups="base.group_user",
-        help="FDM: how far the slicer's time and filament were from the instant estimate on the "
-        "latest slice samples ({quantity: {relative, samples}}); the range an instant quote shows.",
+        help="FDM and SLA: how far the slicer's time and material were from the instant estimate "
+        "on the latest slice samples ({quantity: {relative, samples}}); the range an instant "
+        "quote shows.",
     )
     slice_sample_ids = fields.One2many("odm.slice.sample", "process_id", string="Slice samples")
 
@@ -137,7 +138,7 @@ class OdmProcess(models.Model):
             process.calibration_summary = "; ".join(parts)
 
     def action_recalibrate(self):
-        """Fits the instant FDM figures on every slice sample of the process."""
+        """Fits the instant FDM or SLA figures on every slice sample of the process."""
         for process in self:
             samples = process.slice_sample_ids
             if len(samples) < 3:

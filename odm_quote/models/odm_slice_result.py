@@ -6,13 +6,14 @@ import psycopg2
 from odoo import api, fields, models
 
 from odm_engine.mesh.loaders import load_part
-from odm_engine.slicing import precise
+from odm_engine.slicing import precise, profile_reader
 
 _logger = logging.getLogger(__name__)
 
 
 class OdmSliceResult(models.Model):
-    """What PrusaSlicer measured for one part file in one orientation with one profile set.
+    """What PrusaSlicer measured for one part file in one orientation with one profile set
+    (FDM, or resin in its SLA mode).
 
     Re-quotes, re-orders and every line of the same file reuse it instead of slicing again.
     """
@@ -29,7 +30,9 @@ class OdmSliceResult(models.Model):
     printer = fields.Char("Printer profile", required=True)
     material = fields.Char("Material profile", required=True)
     print_time_s = fields.Float("Print time (s)", required=True)
-    filament_g = fields.Float("Filament (g)", required=True)
+    filament_g = fields.Float(
+        "Material (g)", required=True, help="Filament, or resin with its supports and pad (SLA)."
+    )
     result = fields.Json(required=True)
 
     _sql_constraints = [
@@ -37,21 +40,32 @@ class OdmSliceResult(models.Model):
     ]
 
     @api.model
-    def _odm_printers(self, machine_code):
-        """The printer profiles a part quoted on machine type ``machine_code`` is sliced with:
-        the machine type's, else the default ones (the first the part fits)."""
+    def _odm_profiles(self, machine_code, material):
+        """(technology, printer profiles, material profile) a part quoted on machine type
+        ``machine_code`` in ``material`` is sliced with: the machine type's printer profile,
+        else its technology's defaults (the first the part fits). Resin without a profile of
+        its own is sliced with the default resin profile, as the instant estimate prices it
+        (and weighed with its own density)."""
         machine_type = self.env["odm.machine.type"].search([("code", "=", machine_code)], limit=1)
+        sla = machine_type.process_id.technology == "sla"
         if machine_type.slicer_printer:
-            return [machine_type.slicer_printer]
-        return list(precise.DEFAULT_PRINTERS)
+            printers = [machine_type.slicer_printer]
+        else:
+            printers = list(precise.DEFAULT_SLA_PRINTERS if sla else precise.DEFAULT_PRINTERS)
+        if sla and material.upper() not in profile_reader.available_materials(technology="sla"):
+            material = profile_reader.DEFAULT_SLA_MATERIAL
+        return ("sla" if sla else "fdm"), printers, material
 
     @api.model
     def _odm_key(self, part, machine_code, material):
+        technology, printers, profile = self._odm_profiles(machine_code, material)
         return precise.slice_key(
             part.sha256,
             part.analysis["orientation"]["rotation"],
             material,
-            self._odm_printers(machine_code),
+            printers,
+            technology=technology,
+            profile_material=profile if profile != material else None,
         )
 
     @api.model
@@ -63,16 +77,26 @@ class OdmSliceResult(models.Model):
 
     @api.model
     def _odm_slice(self, part, machine_code, material):
-        """(slicer figures as SliceResult.to_dict(), sliced now?) for ``part`` as the instant
-        estimate placed it, quoted on machine type ``machine_code`` in ``material``: from the
-        store, else sliced now and stored. MeshError or ValueError when the slicer refuses."""
-        printers = self._odm_printers(machine_code)
+        """(slicer figures as SliceResult.to_dict() or SlaSliceResult.to_dict(), sliced now?)
+        for ``part`` as the instant estimate placed it, quoted on machine type ``machine_code``
+        in ``material``: from the store, else sliced now and stored. MeshError or ValueError
+        when the slicer refuses."""
+        technology, printers, profile = self._odm_profiles(machine_code, material)
         key = self._odm_key(part, machine_code, material)
         stored = self._odm_stored(part.company_id, key)
         if stored:
             return stored.result, False
+        options = {}
+        if technology == "sla":
+            resin = self.env["odm.material"].search(
+                [("code", "=", material), ("company_id", "in", (part.company_id.id, False))],
+                limit=1,
+            )
+            options["density_g_cm3"] = resin.density_g_cm3 or None
         mesh = load_part(base64.b64decode(part.file), part.file_name, unit=part.unit)
-        sliced = precise.slice_as_estimated(mesh, part.analysis, material, printers=printers)
+        sliced = precise.slice_as_estimated(
+            mesh, part.analysis, profile, printers=printers, technology=technology, **options
+        )
         values = {
             "company_id": part.company_id.id,
             "key": key,
@@ -80,7 +104,7 @@ class OdmSliceResult(models.Model):
             "printer": sliced.printer,
             "material": sliced.material,
             "print_time_s": sliced.print_time_s,
-            "filament_g": sliced.filament_g,
+            "filament_g": sliced.measured()["material_g"],
             "result": sliced.to_dict(),
         }
         try:

@@ -9,8 +9,9 @@ import re
 from odm_engine.pricing.defaults import default_config
 
 MODULE = "odm_quote"
-# Slicer printer profile of each default FDM machine type (odm_engine/slicing/profiles).
-SLICER_PRINTERS = {"MK4S": "MK4"}
+# Slicer printer profile of each default FDM and SLA machine type that has one, by machine type
+# code (odm_engine/slicing/profiles).
+SLICER_PRINTERS = {"prusa_mk4s": "MK4", "form4": "SL1S"}
 
 
 def xmlid(prefix, code):
@@ -151,3 +152,12 @@ def seed_pricing_records(env):
         company.odm_default_process_id = processes[config.default_process]
     if not company.odm_default_lead_time_id:
         company.odm_default_lead_time_id = tiers[config.default_lead_time]
+
+
+def set_seeded_slicer_printers(env):
+    """Names the slicer profile of the seeded machine types that have none (a database seeded
+    before the profiles were: its precise quotes fell back to the first profile that fits)."""
+    for code, printer in SLICER_PRINTERS.items():
+        record = env.ref(f"{MODULE}.{xmlid('machine_type', code)}", raise_if_not_found=False)
+        if record and not record.slicer_printer:
+            record.slicer_printer = printer

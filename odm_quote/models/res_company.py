@@ -53,10 +53,10 @@ class ResCompany(models.Model):
         help="Empty: the salesperson's team, else the company's first sales team.",
     )
     odm_auto_slice = fields.Boolean(
-        "Slice FDM lines in the background",
+        "Slice FDM and SLA lines in the background",
         default=True,
-        help="Each FDM line of a quotation not yet accepted is sliced in the background and "
-        "re-priced with the slicer's time and material.",
+        help="Each FDM and SLA line of a quotation not yet accepted is sliced in the background "
+        "and re-priced with the slicer's time and material.",
     )
     odm_slice_alert_percent = fields.Float(
         "Tell the salesperson above (%)",

@@ -130,18 +130,21 @@ class SaleOrderLine(models.Model):
     def action_odm_precise_quote(self):
         """Slices the line's part in the background; its figures then replace the estimate."""
         for line in self:
-            if line.odm_process_id.technology != "fdm":
+            if line.odm_process_id.technology not in precise.SLICED_TECHNOLOGIES:
                 raise UserError(
-                    self.env._("Only FDM lines can be sliced: %(line)s", line=line.odm_part_id.name)
+                    self.env._(
+                        "Only FDM and SLA lines can be sliced: %(line)s", line=line.odm_part_id.name
+                    )
                 )
         self._odm_queue_slice()
 
     def _odm_slices_itself(self):
         """Whether the line's estimate is refined by a background slice without anybody asking:
-        an FDM line of an order the customer has not accepted yet, where the company wants it."""
+        an FDM or SLA line of an order the customer has not accepted yet, where the company
+        wants it."""
         self.ensure_one()
         return (
-            self.odm_process_id.technology == "fdm"
+            self.odm_process_id.technology in precise.SLICED_TECHNOLOGIES
             and self.odm_part_id.company_id.odm_auto_slice
             and not self.order_id._odm_accepted()
         )
@@ -166,7 +169,8 @@ class SaleOrderLine(models.Model):
         its price: the slice is recorded and a person is told when it differs much.
         """
         self.ensure_one()
-        if not (self.exists() and self.odm_part_id and self.odm_process_id.technology == "fdm"):
+        technology = self.odm_process_id.technology
+        if not (self.exists() and self.odm_part_id and technology in precise.SLICED_TECHNOLOGIES):
             return
         part, instant = self.odm_part_id, self.odm_quote_id
         try:
@@ -190,7 +194,7 @@ class SaleOrderLine(models.Model):
             "Sliced on %(printer)s: %(minutes).0f min, %(grams).1f g per part.",
             printer=sliced["printer"],
             minutes=sliced["print_time_s"] / 60,
-            grams=sliced["filament_g"],
+            grams=measured["material_g"],
         )
         if self.order_id._odm_accepted():
             message = self._odm_slice_after_acceptance(measured, message)
@@ -295,7 +299,7 @@ class SaleOrderLine(models.Model):
     def _odm_reprice(self):
         """Prices each part line with today's parameters and freezes that version on it.
 
-        An FDM line takes the slicer's figures once its part was sliced as quoted (from the
+        An FDM or SLA line takes the slicer's figures once its part was sliced as quoted (from the
         store when the same file was sliced before); until then its estimate is refined by a
         background slice (``_odm_slices_itself``).
         """
@@ -311,10 +315,7 @@ class SaleOrderLine(models.Model):
                 line.odm_part_id, result.machine, result.material
             )
             if stored:
-                measured = {
-                    "print_time_s": stored["print_time_s"],
-                    "material_g": stored["filament_g"],
-                }
+                measured = precise.measured_figures(stored)
                 result, parameters = line._odm_quote(measured=measured, config=config)
                 parameters["slice"] = stored
             line._odm_apply(result, line._odm_freeze(result, parameters))
@@ -322,7 +323,7 @@ class SaleOrderLine(models.Model):
                 to_slice |= line
         to_slice._odm_queue_slice()
 
-    def _odm_quote(self, measured=None, config=None, quantity=None):
+    def _odm_quote(self, measured=None, config=None, quantity=None, with_band=True):
         """The line's part priced with the line's options (see odm.pricing.quote), at
         ``quantity`` instead of the line's when given (the line's price grid)."""
         return self.env["odm.pricing"].quote(
@@ -335,6 +336,7 @@ class SaleOrderLine(models.Model):
             measured=measured,
             config=config,
             specification=self.odm_specification_ids[:1]._odm_engine_spec(),
+            with_band=with_band,
         )
 
     def _odm_sliced_figures(self):
@@ -421,7 +423,7 @@ class SaleOrderLine(models.Model):
             lead_time=self.odm_lead_time_id,
             config=config,
             price_at=lambda quantity: self._odm_quote(
-                measured=measured, config=config, quantity=quantity
+                measured=measured, config=config, quantity=quantity, with_band=False
             )[0],
             amounts=self._odm_line_amounts,
         )

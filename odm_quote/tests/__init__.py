@@ -15,3 +15,4 @@ from . import test_odm_viewer
 from . import test_odm_part_specification
 from . import test_odm_batch_upload
 from . import test_odm_portal_display
+from . import test_odm_price_grid_runs

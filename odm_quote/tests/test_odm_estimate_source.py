@@ -1,5 +1,5 @@
-"""Every FDM line is sliced in the background: estimated ±x % until then, sliced after, the same
-file never sliced twice, and an accepted order never re-priced silently."""
+"""Every FDM and SLA line is sliced in the background: estimated ±x % until then, sliced after,
+the same file never sliced twice, and an accepted order never re-priced silently."""
 
 import base64
 import json
@@ -28,17 +28,26 @@ def slicing_jobs(env, line):
 @tagged("post_install", "-at_install")
 @skipIf(shutil.which("prusa-slicer") is None, "prusa-slicer is not installed")
 class TestEstimateSource(PortalCase):
+    # The process of the lines, another of its materials, and the printer profile it slices on.
+    process_ref = "odm_quote.process_fdm"
+    other_material_ref = "odm_quote.material_petg"
+    printer = "MK4"
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls.process = cls.env.ref(cls.process_ref)
         # The process starts without slices of its own: its band is the benchmark's.
-        cls.fdm.slice_sample_ids.unlink()
-        cls.fdm.estimate_band = {}
+        cls.process.slice_sample_ids.unlink()
+        cls.process.estimate_band = {}
 
     def setUp(self):
         super().setUp()
-        self.cart_order = self.make_cart(self.ada, {"bracket.stl": box_stl(60, 40, 20)}, 5)
+        self.cart_order = self.cart(self.ada, {"bracket.stl": box_stl(60, 40, 20)}, 5)
         self.line = self.cart_order.order_line
+
+    def cart(self, user, files, quantity):
+        return self.make_cart(user, files, quantity, process=self.process)
 
     def run_slice(self, line):
         jobs = slicing_jobs(self.env, line)
@@ -57,37 +66,41 @@ class TestEstimateSource(PortalCase):
         unit = line.odm_quote_id.unit_price
         band = round(max(high - unit, unit - low) / unit * 100)
         self.assertEqual(line.odm_estimate_note, f"estimated ±{band} %")
-        instant_price = line.price_unit
+        instant = line.odm_quote_id
 
         self.run_slice(line)
         quote = line.odm_quote_id
         self.assertEqual(line.odm_precise_state, "done")
         self.assertEqual(line.odm_estimate_source, "sliced")
-        self.assertEqual(
-            line.odm_estimate_note, f"sliced on {quote.parameters['slice']['printer']}"
-        )
+        self.assertEqual(quote.parameters["slice"]["printer"], self.printer)
+        self.assertEqual(line.odm_estimate_note, f"sliced on {self.printer}")
         self.assertEqual(line.price_unit, quote.unit_price)
-        self.assertNotEqual(line.price_unit, instant_price)
+        self.assertNotEqual(quote, instant, "a new version, priced with the slicer's figures")
+        self.assertIn("from the slicer", str(quote.result["breakdown"]))
         self.assertLessEqual(low, line.price_unit, "the sliced price falls in the band shown")
         self.assertLessEqual(line.price_unit, high)
         self.assertEqual(
             self.env["odm.slice.result"].search_count([("sha256", "=", line.odm_part_id.sha256)]), 1
         )
-        self.assertEqual(len(self.fdm.slice_sample_ids), 1)
+        sample = self.process.slice_sample_ids
+        self.assertEqual(len(sample), 1)
+        self.assertAlmostEqual(sample.slicer_material_g, quote.result["material_g"], places=6)
 
     def test_the_same_file_is_never_sliced_twice(self):
         self.run_slice(self.line)
         sliced = self.line.odm_quote_id.result["print_time_s"]
-        again = self.make_cart(self.bob, {"copy.stl": box_stl(60, 40, 20)}, 12)
+        again = self.cart(self.bob, {"copy.stl": box_stl(60, 40, 20)}, 12)
         line = again.order_line
         self.assertEqual(line.odm_estimate_source, "sliced", "priced from the stored slice")
         self.assertFalse(line.odm_precise_state)
         self.assertFalse(slicing_jobs(self.env, line), "nothing to slice")
         self.assertAlmostEqual(line.odm_quote_id.result["print_time_s"], sliced, places=6)
         self.assertEqual(len(self.env["odm.slice.result"].search([])), 1)
-        self.assertEqual(len(self.fdm.slice_sample_ids), 1, "a stored slice is not a new sample")
+        self.assertEqual(
+            len(self.process.slice_sample_ids), 1, "a stored slice is not a new sample"
+        )
         # Another material is another slice.
-        line.odm_material_id = self.env.ref("odm_quote.material_petg")
+        line.odm_material_id = self.env.ref(self.other_material_ref)
         self.assertEqual(line.odm_estimate_source, "estimated")
         self.assertEqual(len(slicing_jobs(self.env, line)), 1)
 
@@ -122,20 +135,20 @@ class TestEstimateSource(PortalCase):
         for ratio in (1.1, 0.9, 1.2, 0.8, 1.05):
             self.env["odm.slice.sample"].create(
                 {
-                    "process_id": self.fdm.id,
+                    "process_id": self.process.id,
                     "part_id": self.line.odm_part_id.id,
-                    "printer": "MK4",
-                    "material": "PLA",
+                    "printer": self.printer,
+                    "material": self.line.odm_quote_id.result["material"],
                     "estimate_print_time_s": 1000.0,
                     "slicer_print_time_s": 1000.0 * ratio,
                     "estimate_material_g": 10.0,
                     "slicer_material_g": 10.0 * ratio,
                 }
             )
-        band = self.fdm.estimate_band["print_time_s"]
+        band = self.process.estimate_band["print_time_s"]
         self.assertEqual(band["samples"], 5)
         self.assertAlmostEqual(band["relative"], 0.25, places=6, msg="exp|log 0.8| - 1")
-        other = self.make_cart(self.eve, {"plate.stl": box_stl(50, 40, 2)}, 3)
+        other = self.cart(self.eve, {"plate.stl": box_stl(50, 40, 2)}, 3)
         ranges = other.order_line.odm_quote_id._odm_estimate()["ranges"]
         self.assertEqual(ranges["print_time_s"]["basis"], "slices")
         value = ranges["print_time_s"]["value"]
@@ -177,6 +190,10 @@ class TestEstimateSource(PortalCase):
 class TestApiEstimateSource(HttpCase):
     """The quote API says where its figures come from and lets the caller poll until sliced."""
 
+    # The process asked for (the company's default when None) and the profile it slices on.
+    process_code = None
+    printer = "MK4"
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -193,6 +210,8 @@ class TestApiEstimateSource(HttpCase):
 
     def call(self, url, key=None, files=None, **options):
         headers = {"Authorization": f"Bearer {key or self.key}"}
+        if files is not None and self.process_code:
+            options["process"] = self.process_code
         if files is None:
             response = self.url_open(url, headers=headers)
         else:
@@ -223,7 +242,7 @@ class TestApiEstimateSource(HttpCase):
         self.assertEqual(status, 200, polled)
         self.assertEqual(polled["estimate_source"], "sliced")
         self.assertNotEqual(polled["quote_id"], body["quote_id"], "a new version")
-        self.assertTrue(polled["estimate"]["note"].startswith("sliced on "))
+        self.assertEqual(polled["estimate"]["note"], f"sliced on {self.printer}")
         sliced = self.env["odm.part.quote"].browse(polled["quote_id"])
         self.assertAlmostEqual(polled["unit_price"], sliced.result["unit_price"], places=4)
         self.assertEqual(sliced.result["print_time_s"], sliced.parameters["slice"]["print_time_s"])
@@ -234,3 +253,44 @@ class TestApiEstimateSource(HttpCase):
         )
         self.assertEqual(again["estimate_source"], "sliced")
         self.assertIsNone(again["slice_state"])
+
+
+class TestSlaEstimateSource(TestEstimateSource):
+    """The same for resin: an SLA line is sliced in PrusaSlicer's SLA mode on the SL1S."""
+
+    process_ref = "odm_quote.process_sla"
+    other_material_ref = "odm_quote.material_resin_tgh"
+    printer = "SL1S"
+
+    def test_estimate_is_layer_based_and_resin_includes_supports_and_pad(self):
+        quote = self.line.odm_quote_id
+        lines = {item["code"]: item for item in quote.result["breakdown"]}
+        self.assertIn("layer by layer, profile SL1S", lines["machine_time"]["formula"])
+        self.assertIn("pad_ml", lines["material"]["inputs"])
+        ranges = quote._odm_estimate()["ranges"]
+        self.assertEqual(ranges["material_g"]["basis"], "benchmark")
+
+    def test_sliced_breakdown_names_the_resin_the_slicer_measured(self):
+        self.run_slice(self.line)
+        quote = self.line.odm_quote_id
+        resin = quote.parameters["slice"]["resin_g"]
+        self.assertIn("measured by PrusaSlicer", quote.breakdown_html)
+        self.assertIn(f"{resin:.1f} g per part", quote.breakdown_html)
+        self.assertIn(f"{resin:.1f} g per part", self.line.odm_precise_message)
+
+    def test_part_too_large_for_the_resin_printer_keeps_the_estimate(self):
+        # 110 mm both ways fits the Form 4 machine type, not the SL1S's 127 x 80 mm display.
+        cart = self.cart(self.bob, {"tray.stl": box_stl(110, 110, 10)}, 2)
+        line = cart.order_line
+        instant = line.price_unit
+        self.run_slice(line)
+        self.assertEqual(line.odm_precise_state, "failed")
+        self.assertIn("Slicing failed, the estimate stays:", line.odm_precise_message)
+        self.assertIn("SL1S", line.odm_precise_message)
+        self.assertEqual(line.price_unit, instant)
+        self.assertEqual(line.odm_estimate_source, "estimated")
+
+
+class TestSlaApiEstimateSource(TestApiEstimateSource):
+    process_code = "SLA"
+    printer = "SL1S"

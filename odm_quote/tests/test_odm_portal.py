@@ -98,13 +98,14 @@ class PortalCase(HttpCase):
             ]
         )
 
-    def make_cart(self, user, files, quantity=20):
-        """A portal cart as the upload page makes it, without going through HTTP."""
+    def make_cart(self, user, files, quantity=20, process=None):
+        """A portal cart as the upload page makes it, without going through HTTP (FDM unless
+        another ``process`` is given)."""
         cart = self.env["sale.order"].create(
             {"partner_id": user.partner_id.id, "odm_portal_cart": True}
         )
         cart.message_subscribe(partner_ids=user.partner_id.ids)
-        cart._odm_add_uploads(list(files.items()), self.fdm, quantity)
+        cart._odm_add_uploads(list(files.items()), process or self.fdm, quantity)
         return cart
 
     def stored(self):

@@ -55,11 +55,11 @@ class TestPreciseQuote(PartCase):
         self.assertEqual(self.line.odm_quote_id.quantity, 50)
         self.assertEqual(self.line.odm_quote_id.result["print_time_s"], sliced_time)
 
-    def test_non_fdm_lines_are_not_sliced(self):
+    def test_lines_of_unsliced_processes_are_not_sliced(self):
         self.line.write(
-            {"odm_process_id": self.env.ref("odm_quote.process_sla").id, "odm_material_id": False}
+            {"odm_process_id": self.env.ref("odm_quote.process_sls").id, "odm_material_id": False}
         )
-        with self.assertRaisesRegex(Exception, "Only FDM"):
+        with self.assertRaisesRegex(Exception, "Only FDM and SLA"):
             self.line.action_odm_precise_quote()
 
     def test_calibration_from_samples_changes_instant_quotes_and_shows_a_range(self):

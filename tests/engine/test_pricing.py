@@ -161,8 +161,8 @@ def test_slicer_measurements_replace_fdm_estimates(config):
     assert quote.material_g == 5.0
     assert item(quote, "material").amount == pytest.approx(5.0 * 25 / 1000)
     assert item(quote, "machine_time").amount == pytest.approx(1200 / 3600 * 3.5)
-    with pytest.raises(QuoteError, match="FDM only"):
-        quote_part(box(), "SLA", config=config, measured=measured)
+    with pytest.raises(QuoteError, match="FDM and SLA only"):
+        quote_part(box(), "SLS", config=config, measured=measured)
 
 
 def test_large_part_moves_to_the_larger_printer(config):

@@ -214,6 +214,9 @@ def test_odm_quote_precise_reports_the_sla_slice(tmp_path, capsys):
     sliced = report["slice"]
     assert (sliced["printer"], sliced["material"], sliced["layers"]) == ("SL1S", "RESIN-TGH", 220)
     assert sliced["resin_g"] == pytest.approx(sliced["resin_ml"] * sliced["density_g_cm3"])
+    # The quote is priced with the slice's figures.
+    assert report["print_time_s"] == pytest.approx(sliced["print_time_s"])
+    assert report["material_g"] == pytest.approx(sliced["resin_g"])
 
 
 def test_odm_quote_precise_needs_an_sla_profile_for_the_resin(tmp_path, capsys):

@@ -129,8 +129,7 @@ def _quote(args: argparse.Namespace, config: PricingConfig, out: TextIO) -> None
     reports = []
     for name, geometry in _geometries(args.file, args.unit):
         sliced = _slice(slicer, args.file, geometry, process, material) if slicer else None
-        # The SLA cost model takes no slicer figures yet: its slice is reported beside the quote.
-        measured = sliced.measured() if sliced and process.technology == "fdm" else None
+        measured = sliced.measured() if sliced else None
         quote = quote_part(
             geometry,
             process.code,

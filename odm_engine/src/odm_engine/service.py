@@ -82,7 +82,7 @@ def analyse_in_process(
 ) -> AnalysedUpload:
     """What ``analyse_upload`` does, here and unbounded: the body of the child."""
     part = load_part(data, filename, unit=unit, limits=limits)
-    analysis = analyse(part, fdm_layers=True)
+    analysis = analyse(part, fdm_layers=True, sla_layers=True)
     picture = (
         render_thumbnail(part.vertices, part.faces, size=thumbnail_size) if thumbnail_size else b""
     )

@@ -30,7 +30,10 @@ Additive
   ``orientations_evaluated``, ``skin_area_mm2`` and ``wall_area_mm2`` (surface facing up or
   down, and standing, in the best orientation; what FDM skins and perimeters cover),
   ``fdm_layers`` when asked for (the part sectioned every 0.1 mm in the best orientation,
-  packed: what the layer-based FDM estimate of ``odm_engine.slicing.layers`` prices from).
+  packed: what the layer-based FDM estimate of ``odm_engine.slicing.layers`` prices from),
+  ``sla_layers`` when asked for (support geometry in the best orientation, and section areas
+  every 0.05 mm for a footprint large enough to tilt slowly, packed: what
+  ``odm_engine.slicing.sla_layers.estimate_from_table`` prices from).
 Moulding
   ``projected_area_mm2`` and ``undercut_area_mm2`` for the best pull direction, ``moulding``
   {pull_direction, projected_area_mm2, undercut_area_mm2, zero_draft_area_mm2, candidates}.
@@ -57,6 +60,7 @@ from odm_engine.mesh.repair import CleanMesh, clean_mesh, edge_rises
 from odm_engine.mesh.surface import build_surface
 from odm_engine.mesh.units import UNIT_WORDS
 from odm_engine.slicing import layers
+from odm_engine.slicing import sla_layers as resin_layers
 
 DEFAULT_SAMPLES = 4096
 # A closed mesh enclosing less than this fraction of its diagonal cubed encloses nothing.
@@ -91,12 +95,14 @@ def analyse(
     height_weight: float = orientation.DEFAULT_HEIGHT_WEIGHT,
     samples: int = DEFAULT_SAMPLES,
     fdm_layers: bool = False,
+    sla_layers: bool = False,
 ) -> Analysis:
     """Repair and measure a part; raises MeshError (``flat``, ``not_solid``) if it has no solid.
 
     ``fdm_layers`` also sections the part for the layer-based FDM estimate (uploads ask for
-    it: ``service.analyse_in_process``). It costs seconds on a million triangles
-    (docs/benchmarks/fdm_estimate.md), which measuring alone does not need.
+    it: ``service.analyse_in_process``). It costs about a second of CPU on a million
+    triangles (docs/benchmarks/fdm_estimate.md), which measuring alone does not need; ``sla_layers``
+    likewise for the layer-based SLA estimate.
     """
     mesh = clean_mesh(part.vertices, part.faces, part.indexed, part.vertex_bounds)
     normals, areas = mesh.normals, mesh.areas
@@ -182,6 +188,10 @@ def analyse(
     if fdm_layers:
         values[layers.ANALYSIS_KEY] = fdm_layer_table(
             mesh, surface, best, overhang_angle_deg, (union.volume, union.area)
+        )
+    if sla_layers:
+        values[resin_layers.ANALYSIS_KEY] = resin_layers.layer_table(
+            mesh.vertices, mesh.faces, best.rotation, (union.volume, union.area)
         )
     return Analysis(values, hull, best)
 

@@ -172,6 +172,8 @@ class PartGeometry:
     dfm: tuple[DfmIssue, ...]
     # The packed fine-layer table of the analysis (``odm_engine.slicing.layers``), if stored.
     fdm_layers: Mapping[str, Any] | None = None
+    # The SLA layer table of the analysis (``odm_engine.slicing.sla_layers``), if stored.
+    sla_layers: Mapping[str, Any] | None = None
 
     @classmethod
     def from_mapping(cls, geometry: Mapping[str, Any]) -> "PartGeometry":
@@ -227,6 +229,7 @@ class PartGeometry:
             sharp_inner_edge_length_mm=_scalar(cnc, "sharp_inner_edge_length_mm"),
             dfm=tuple(_dfm_issue(issue) for issue in geometry.get("dfm") or ()),
             fdm_layers=geometry.get("fdm_layers") or None,
+            sla_layers=geometry.get("sla_layers") or None,
         )
         if part.volume_mm3 <= 0 or part.area_mm2 <= 0:
             raise QuoteError("the part has no volume: nothing to quote")
@@ -283,6 +286,9 @@ class ProcessEstimate:
     batches: int
     dfm: tuple[DfmIssue, ...] = ()
     additive: bool = False
+    # One part printed alone, where its machine time is a share of a platform (SLA): the
+    # figure a slicer measures and ``Job.measured`` gives.
+    print_time_s: float | None = None
 
     @property
     def cost(self) -> float:

@@ -147,8 +147,8 @@ def quote_part(
     ``geometry`` is ``Analysis.to_dict()`` (or a ``PartGeometry``); ``material`` defaults to the
     process's default material, ``lead_time`` to the config's default tier. ``measured`` holds
     figures from a slicer (``print_time_s``, ``material_g`` per part) that replace the FDM
-    estimates. ``specification`` (tolerance, threads, inserts, roughness, inspection, drawing:
-    see ``specifications.py``) adds one explained cost per item and review findings. Raises
+    and SLA estimates. ``specification`` (tolerance, threads, inserts, roughness, inspection,
+    drawing: see ``specifications.py``) adds one explained cost per item and review findings. Raises
     QuoteError for an invalid request; DFM problems are reported, not raised.
     """
     config = config or default_config()
@@ -159,8 +159,8 @@ def quote_part(
     tier = config.lead_time_tier(lead_time or config.default_lead_time)
     quantity = checked_quantity(quantity)
     spec = Specification.from_mapping(specification) if specification else None
-    if measured and params.technology != "fdm":
-        raise QuoteError(f"slicer measurements apply to FDM only, not to {params.name}")
+    if measured and params.technology not in ("fdm", "sla"):
+        raise QuoteError(f"slicer measurements apply to FDM and SLA only, not to {params.name}")
 
     job, estimate = _cheapest_machine(
         [
@@ -201,7 +201,9 @@ def quote_part(
         material_g=estimate.material_g,
         part_mass_g=part.volume_mm3 / 1000 * stock.density_g_cm3,
         machine_time_s=estimate.machine_time_s,
-        print_time_s=estimate.machine_time_s if estimate.additive else None,
+        print_time_s=(
+            (estimate.print_time_s or estimate.machine_time_s) if estimate.additive else None
+        ),
         parts_per_batch=estimate.parts_per_batch,
         batches=estimate.batches,
         lead_time_options=tuple(option for option, _ in by_tier.values()),

@@ -56,7 +56,10 @@ def quote_figures(result: Mapping[str, Any], parameters: Mapping[str, Any]) -> Q
     try:
         quantity = int(result["quantity"])
         material_g = float(result["material_g"])
-        machine_s = float(result["machine_time_s"])
+        # The machine time before the quote's calibration from prints: each machine's own
+        # factor acts on the plan, through its work center's time efficiency.
+        base = (parameters.get("print_calibration") or {}).get("base_machine_time_s")
+        machine_s = float(result["machine_time_s"] if base is None else base)
     except (KeyError, TypeError, ValueError) as error:
         raise RoutingError(f"the quote lacks its production figures ({error})") from error
     if quantity < 1 or material_g <= 0 or machine_s < 0:

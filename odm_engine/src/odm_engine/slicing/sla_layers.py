@@ -24,9 +24,16 @@ pillar down to the pad and a base cone; the pad is the outline of the pillar bas
 the approximate part: PrusaSlicer places points, bridges and merged pillars with its own
 heuristics. Every figure is read from the profile or is one of PrusaSlicer's own constants
 (cited where defined); none is fitted to parts.
+
+Quotes do not hold the mesh: the analysis stores ``layer_table`` (section areas every
+``PITCH_MM`` and the ``SupportGeometry``, both independent of the profile) and
+``estimate_from_table`` prices any SLA profile from it; ``estimate`` works on the mesh itself
+and shares the reckoning (the tests hold the table's figures to it).
 """
 
+import base64
 import math
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -55,6 +62,24 @@ SAFE_ANGLE_DEG = 35.0
 SLOPE_ANGLE_DEG = 75.0
 # Triangle pieces crossing more levels than this add their section terms as polynomials.
 _FEW_CROSSINGS = 8
+
+# The analysis stores under ANALYSIS_KEY what the estimate needs of the mesh (``layer_table``):
+# the section area every PITCH_MM (the common resin layer height) and the geometry the supports
+# and pad are sized from, so a quote is re-priced from the stored analysis without the mesh.
+ANALYSIS_KEY = "sla_layers"
+TABLE_VERSION = 1
+PITCH_MM = 0.05
+# No resin printer prints a taller part; the analysis then stores no table (volume formula).
+MAX_HEIGHT_MM = 1000.0
+# Faces sectioned at once: bounds the memory of the crossings whatever the mesh's size.
+SECTION_CHUNK_FACES = 200_000
+# A part whose bounding rectangle is smaller than this is not sectioned: none of its layers can
+# reach the slow-tilt fill limit of the shipped resin printer (SL1S: 128 x 81 mm x 45 %, 4666
+# mm2); sectioning is most of the table's time on a large mesh.
+SECTIONED_ABOVE_MM2 = 4000.0
+# The part's faces within this of its underside rest on the pad, in the table: the first layer
+# of every shipped SLA profile (a profile with another first layer reads the same islands).
+ISLAND_MM = 0.05
 
 
 @dataclass(frozen=True)
@@ -274,7 +299,90 @@ def _downward(corners: np.ndarray, normal: np.ndarray, angle_deg: float):
     return down, np.abs(normal[:, 2]) / 2, corners[:, :, 2].mean(axis=1)
 
 
-def _supports_and_pad(corners: np.ndarray, normal: np.ndarray, profile: SlaProfile) -> _Supports:
+@dataclass(frozen=True)
+class SupportGeometry:
+    """What the supports and pad are sized from, whatever the profile: the islands the first
+    layer holds (projected area, aspect of their minimal rectangle), the other downward faces
+    (``hopeless_mm2`` leaning more than ``SLOPE_ANGLE_DEG`` from vertical, ``sloped_mm2`` between
+    it and ``SAFE_ANGLE_DEG``, their mean height ``others_z_mm`` above the part's underside), and
+    the convex outlines (area, perimeter) of the downward faces and of the whole part."""
+
+    island_mm2: tuple[float, ...]
+    island_aspect: tuple[float, ...]
+    hopeless_mm2: float
+    sloped_mm2: float
+    others_z_mm: float
+    down_outline: tuple[float, float]
+    part_outline: tuple[float, float]
+
+    @classmethod
+    def of(
+        cls, vertices: np.ndarray, faces: np.ndarray, normal: np.ndarray, island_mm: float
+    ) -> "SupportGeometry":
+        """From the part's mesh (z up) and its faces' ``_normals``."""
+        corners = vertices[faces]
+        bottom = float(vertices[:, 2].min())
+        down, projected, centre_z = _downward(corners, normal, SAFE_ANGLE_DEG)
+        island = down & (corners[:, :, 2].max(axis=1) <= bottom + island_mm)
+        areas, aspects = [], []
+        for outline, island_area in _islands(corners[island], projected[island]):
+            width, length = _min_rectangle(outline)
+            areas.append(island_area)
+            aspects.append(length / width if width > 0 else 1.0)
+        others = down & ~island
+        hopeless = others & _downward(corners, normal, SLOPE_ANGLE_DEG)[0]
+        other_area = projected[others]
+        others_z = (
+            float(np.average(centre_z[others], weights=other_area)) - bottom
+            if other_area.sum() > 0
+            else 0.0
+        )
+        return cls(
+            island_mm2=tuple(areas),
+            island_aspect=tuple(aspects),
+            hopeless_mm2=float(projected[hopeless].sum()),
+            sloped_mm2=float(projected[others & ~hopeless].sum()),
+            others_z_mm=others_z,
+            down_outline=_hull(vertices[_used(faces[down], len(vertices)), :2]),
+            part_outline=_hull(vertices[_used(faces, len(vertices)), :2]),
+        )
+
+    @property
+    def overhangs(self) -> bool:
+        return bool(self.island_mm2) or self.hopeless_mm2 > 0 or self.sloped_mm2 > 0
+
+    def to_dict(self) -> dict:
+        return {
+            "islands": _pack(np.array([self.island_mm2, self.island_aspect]).reshape(-1)),
+            "hopeless_mm2": self.hopeless_mm2,
+            "sloped_mm2": self.sloped_mm2,
+            "others_z_mm": self.others_z_mm,
+            "down_outline": list(self.down_outline),
+            "part_outline": list(self.part_outline),
+        }
+
+    @classmethod
+    def from_dict(cls, values: Mapping) -> "SupportGeometry":
+        islands = _unpack(values["islands"]).reshape(2, -1)
+        return cls(
+            island_mm2=tuple(islands[0].tolist()),
+            island_aspect=tuple(islands[1].tolist()),
+            hopeless_mm2=float(values["hopeless_mm2"]),
+            sloped_mm2=float(values["sloped_mm2"]),
+            others_z_mm=float(values["others_z_mm"]),
+            down_outline=tuple(values["down_outline"]),
+            part_outline=tuple(values["part_outline"]),
+        )
+
+
+def _used(faces: np.ndarray, count: int) -> np.ndarray:
+    """Mask of the ``count`` vertices the faces use."""
+    used = np.zeros(count, dtype=bool)
+    used[faces.ravel()] = True
+    return used
+
+
+def _supports_and_pad(geometry: SupportGeometry, profile: SlaProfile) -> _Supports:
     """Support points, support and pad volume as PrusaSlicer's defaults size them.
 
     Points (``SupportPointGenerator``): the part's underside is a new island, covered with
@@ -292,35 +400,28 @@ def _supports_and_pad(corners: np.ndarray, normal: np.ndarray, profile: SlaProfi
     ``pad_wall_thickness`` thick, its edge sloping at ``pad_wall_slope``.
     """
     bottom = profile.elevation_mm
-    down, projected, centre_z = _downward(corners, normal, SAFE_ANGLE_DEG)
-    if not profile.supports or not down.any():
+    if not profile.supports or not geometry.overhangs:
         # No supports: a pad, if any, lies under the whole part outline.
-        area, perimeter = _hull(corners[:, :, :2].reshape(-1, 2)) if profile.pad else (0.0, 0.0)
+        area, perimeter = geometry.part_outline if profile.pad else (0.0, 0.0)
         return _pad(area, perimeter, 0.0, profile, points=0, support_mm3=0.0)
-    island = down & (corners[:, :, 2].max(axis=1) <= bottom + profile.initial_layer_height_mm)
     force = SUPPORT_FORCE / profile.points_density
     packing = 2 / (math.sqrt(3) * profile.points_minimal_distance_mm**2)
-    island_points = 0
-    for outline, island_area in _islands(corners[island], projected[island]):
-        width, length = _min_rectangle(outline)
-        aspect = length / width if width > 0 else 1.0
-        island_points += min(
-            math.ceil(island_area * (1 + aspect / 2) / force),
-            max(1, math.floor(island_area * packing)),
-        )
+    island_points = sum(
+        min(math.ceil(area * (1 + aspect / 2) / force), max(1, math.floor(area * packing)))
+        for area, aspect in zip(geometry.island_mm2, geometry.island_aspect, strict=True)
+    )
     # Faces flatter than the slope band hang in the air: each needs its own points. Faces
     # within it (between SAFE_ANGLE_DEG and SLOPE_ANGLE_DEG) only need points for the force the
     # supports below do not already provide (PrusaSlicer's "overhangs_slopes" deficit).
-    others = down & ~island
-    hopeless = others & _downward(corners, normal, SLOPE_ANGLE_DEG)[0]
-    hopeless_points = math.ceil(float(projected[hopeless].sum()) / force)
+    hopeless_points = math.ceil(geometry.hopeless_mm2 / force)
     held = (island_points + hopeless_points) * force
-    sloped = float(projected[others & ~hopeless].sum())
-    slope_points = math.ceil(max(sloped - held, 0.0) / force)
+    slope_points = math.ceil(max(geometry.sloped_mm2 - held, 0.0) / force)
     other_points = hopeless_points + slope_points
-    other_area = projected[others]
     points = island_points + other_points
-    other_z = float(np.average(centre_z[others], weights=other_area)) if other_points else bottom
+    if not points:
+        area, perimeter = geometry.part_outline if profile.pad else (0.0, 0.0)
+        return _pad(area, perimeter, 0.0, profile, points=0, support_mm3=0.0)
+    other_z = bottom + geometry.others_z_mm if other_points else bottom
     mean_z = (island_points * bottom + other_points * other_z) / points
 
     front_r = profile.head_front_diameter_mm / 2
@@ -333,7 +434,7 @@ def _supports_and_pad(corners: np.ndarray, normal: np.ndarray, profile: SlaProfi
     pillar_length = max(
         mean_z - profile.pad_thickness_mm - profile.base_height_mm - profile.head_width_mm, 0.0
     )
-    outline_area, outline_perimeter = _hull(corners[down][:, :, :2].reshape(-1, 2))
+    outline_area, outline_perimeter = geometry.down_outline
     bases = points * math.pi * base_r**2
     reach = base_r
     if bases > _offset_area(outline_area, outline_perimeter, base_r):
@@ -412,27 +513,105 @@ def estimate(vertices: np.ndarray, faces: np.ndarray, profile: SlaProfile) -> Sl
     millimetres); the mesh is raised onto the supports as PrusaSlicer raises it."""
     vertices = np.asarray(vertices, dtype=np.float64)
     faces = np.asarray(faces, dtype=np.int64)
-    base = vertices[:, 2].min()
-    height = float(vertices[:, 2].max() - base)
-    lifted = vertices - [0.0, 0.0, base - profile.elevation_mm]
-    tops = layer_levels(height, profile)
-    bottoms = np.concatenate([[0.0], tops[:-1]])
-    middles = (tops + bottoms) / 2
+    lifted = vertices - [0.0, 0.0, vertices[:, 2].min()]
+    height = float(lifted[:, 2].max())
+    middles = _layer_middles(height, profile) - profile.elevation_mm
     fill_limit = profile.display_mm2 * profile.area_fill_pct / 100
     extent = np.ptp(lifted[:, :2], axis=0)
     if extent[0] * extent[1] <= fill_limit:
         # No section can be larger than the part's bounding rectangle: every layer of the part
         # itself is fast, whatever its shape, so sectioning would not change the estimate.
-        part_area = np.zeros(len(tops))
+        part_area = np.zeros(len(middles))
     else:
         part_area = np.maximum(section_areas(lifted, faces, middles), 0.0)
-
-    corners = lifted[faces]
-    normal = _normals(corners)
+    normal = _normals(lifted[faces])
     # Divergence theorem: the volume is the sum of a . n / 6 over the faces.
-    part_ml = float(np.einsum("ij,ij->", corners[:, 0], normal)) / 6000
+    part_ml = float(np.einsum("ij,ij->", lifted[faces[:, 0]], normal)) / 6000
+    geometry = SupportGeometry.of(lifted, faces, normal, profile.initial_layer_height_mm)
+    return _reckon(height, part_area, part_ml, geometry, profile)
 
-    supports = _supports_and_pad(corners, normal, profile)
+
+def layer_table(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    rotation: np.ndarray,
+    union_share: tuple[float, float] = (1.0, 1.0),
+    pitch: float = PITCH_MM,
+) -> dict | None:
+    """What ``estimate_from_table`` needs of a closed mesh turned by ``rotation``, packed for
+    the analysis: the section area at the middle of every ``pitch`` from the underside
+    (sectioned ``SECTION_CHUNK_FACES`` faces at a time: areas add up over faces), the volume
+    and the ``SupportGeometry``. ``union_share`` (volume, area) of ``overlap.union_share``:
+    overlapping bodies are printed once. None for a part taller than ``MAX_HEIGHT_MM``."""
+    turned = np.asarray(vertices, dtype=np.float64) @ np.asarray(rotation, dtype=np.float64).T
+    turned[:, 2] -= turned[:, 2].min()
+    faces = np.asarray(faces, dtype=np.int64)
+    height = float(turned[:, 2].max())
+    if height > MAX_HEIGHT_MM:
+        return None
+    extent = np.ptp(turned[:, :2], axis=0)
+    volume_share = union_share[0]
+    areas = None
+    if extent[0] * extent[1] > SECTIONED_ABOVE_MM2:
+        middles = (np.arange(max(1, math.ceil(height / pitch - 1e-3))) + 0.5) * pitch
+        sections = np.zeros(len(middles))
+        for start in range(0, len(faces), SECTION_CHUNK_FACES):
+            sections += section_areas(turned, faces[start : start + SECTION_CHUNK_FACES], middles)
+        areas = _pack(np.maximum(sections, 0.0) * volume_share)
+    normal = _normals(turned[faces])
+    part_ml = float(np.einsum("ij,ij->", turned[faces[:, 0]], normal)) / 6000 * volume_share
+    return {
+        "version": TABLE_VERSION,
+        "pitch_mm": pitch,
+        "height_mm": height,
+        "bounds_mm2": float(extent[0] * extent[1]),
+        "part_ml": part_ml,
+        "areas": areas,
+        "supports": SupportGeometry.of(turned, faces, normal, ISLAND_MM).to_dict(),
+    }
+
+
+def estimate_from_table(table: Mapping, profile: SlaProfile) -> SlaEstimate:
+    """``estimate`` from an analysis's ``layer_table``: the section area of each of the
+    profile's layers is the table's at the nearest heights (linear between them). A part the
+    table did not section is smaller than any fill limit: its layers are fast, or, for a
+    profile with a smaller limit than ``SECTIONED_ABOVE_MM2``, as large as its mean section."""
+    if table.get("version") != TABLE_VERSION:
+        raise ValueError(f"unsupported SLA layer table version {table.get('version')!r}")
+    height, pitch = float(table["height_mm"]), float(table["pitch_mm"])
+    middles = _layer_middles(height, profile) - profile.elevation_mm
+    within = (middles >= 0) & (middles <= height)
+    if table["areas"] is not None:
+        areas = _unpack(table["areas"])
+        stored = (np.arange(len(areas)) + 0.5) * pitch
+        part_area = np.where(within, np.interp(middles, stored, areas), 0.0)
+    elif table["bounds_mm2"] <= profile.display_mm2 * profile.area_fill_pct / 100:
+        part_area = np.zeros(len(middles))
+    else:
+        part_area = np.where(within, float(table["part_ml"]) * 1000 / max(height, 1e-9), 0.0)
+    geometry = SupportGeometry.from_dict(table["supports"])
+    return _reckon(height, part_area, float(table["part_ml"]), geometry, profile)
+
+
+def _layer_middles(height_mm: float, profile: SlaProfile) -> np.ndarray:
+    tops = layer_levels(height_mm, profile)
+    return (tops + np.concatenate([[0.0], tops[:-1]])) / 2
+
+
+def _reckon(
+    height_mm: float,
+    part_area: np.ndarray,
+    part_ml: float,
+    geometry: SupportGeometry,
+    profile: SlaProfile,
+) -> SlaEstimate:
+    """Time and resin of the profile's layers, given the part's section area at their
+    middles (above the pad's underside), its volume and its support geometry."""
+    tops = layer_levels(height_mm, profile)
+    bottoms = np.concatenate([[0.0], tops[:-1]])
+    middles = (tops + bottoms) / 2
+    fill_limit = profile.display_mm2 * profile.area_fill_pct / 100
+    supports = _supports_and_pad(geometry, profile)
     pillar_area = math.pi * profile.pillar_diameter_mm**2 / 4
     points = supports.points
 
@@ -467,6 +646,14 @@ def estimate(vertices: np.ndarray, faces: np.ndarray, profile: SlaProfile) -> Sl
         slow_layers=int((~fast).sum()),
         support_points=points,
     )
+
+
+def _pack(values: np.ndarray) -> str:
+    return base64.b64encode(zlib.compress(np.asarray(values, "<f4").tobytes(), 6)).decode("ascii")
+
+
+def _unpack(packed: str) -> np.ndarray:
+    return np.frombuffer(zlib.decompress(base64.b64decode(packed)), dtype="<f4").astype(float)
 
 
 def _hull(points: np.ndarray) -> tuple[float, float]:

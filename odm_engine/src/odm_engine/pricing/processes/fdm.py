@@ -22,19 +22,13 @@ from odm_engine.pricing.costing import (
     plate_capacity,
 )
 from odm_engine.pricing.params import FdmParams
-from odm_engine.pricing.processes.plate import plate_setup_item, support_removal_item
-from odm_engine.slicing import layers, profile_reader
-
-
-def slicer_profile(job: Job) -> tuple[str, str]:
-    """(printer, material) codes of the PrusaSlicer profiles that price this job."""
-    printer = job.machine.code.upper()
-    if printer not in profile_reader.available_printers():
-        printer = profile_reader.DEFAULT_PRINTER
-    material = job.material.code.upper()
-    if material not in profile_reader.available_materials():
-        material = profile_reader.DEFAULT_MATERIAL
-    return printer, material
+from odm_engine.pricing.processes.plate import (
+    plate_setup_item,
+    slicer_profile,
+    support_removal_item,
+)
+from odm_engine.pricing.processes.plate import reads_layer_table as reads_table
+from odm_engine.slicing import layers
 
 
 def profile_overrides(fdm: FdmParams) -> dict[str, float | int | str]:
@@ -55,7 +49,7 @@ def profile_overrides(fdm: FdmParams) -> dict[str, float | int | str]:
 def reads_layer_table(table: Mapping[str, Any] | None) -> bool:
     """Whether an analysis's layer table (its ``fdm_layers``) is one this engine estimates
     from; an analysis stored without it, or by another version, prices with the volume formula."""
-    return bool(table) and table.get("version") == layers.TABLE_VERSION
+    return reads_table(table, layers)
 
 
 def layered(job: Job) -> tuple[layers.LayerEstimate, str] | None:

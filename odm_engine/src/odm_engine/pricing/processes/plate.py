@@ -1,7 +1,48 @@
-"""Cost items shared by the plate-printing processes (FDM, SLA/DLP)."""
+"""Cost items shared by the plate-printing processes (FDM, SLA/DLP), and how both find the
+slicer profiles and the analysis's layer table their layer-based estimates price from."""
+
+from collections.abc import Mapping
+from types import ModuleType
+from typing import Any
 
 from odm_engine.pricing.costing import CostItem, Job, cost
 from odm_engine.pricing.params import PlatePrintParams
+from odm_engine.slicing import layers, profile_reader, sla_layers
+
+# Each technology's default (printer, material) profile set.
+DEFAULT_PROFILES = {
+    "fdm": (profile_reader.DEFAULT_PRINTER, profile_reader.DEFAULT_MATERIAL),
+    "sla": (profile_reader.DEFAULT_SLA_PRINTER, profile_reader.DEFAULT_SLA_MATERIAL),
+}
+
+
+def slicer_profile(job: Job) -> tuple[str, str]:
+    """(printer, material) codes of the PrusaSlicer profiles that price this job: the printer
+    named like the machine's code and the material's own, else the technology's defaults."""
+    technology = job.process.technology
+    printer, material = DEFAULT_PROFILES[technology]
+    if job.machine.code.upper() in profile_reader.available_printers(technology=technology):
+        printer = job.machine.code.upper()
+    if job.material.code.upper() in profile_reader.available_materials(technology=technology):
+        material = job.material.code.upper()
+    return printer, material
+
+
+# The module of each technology's layer-based estimate: its analysis key and table version.
+LAYER_TABLES = {"fdm": layers, "sla": sla_layers}
+
+
+def reads_layer_table(table: Mapping[str, Any] | None, tables: ModuleType) -> bool:
+    """Whether an analysis's layer table is one the estimate of module ``tables`` (its
+    ``TABLE_VERSION``) prices from; an analysis stored without it, or by another version,
+    prices with the process's volume formula."""
+    return bool(table) and table.get("version") == tables.TABLE_VERSION
+
+
+def prices_by_layers(technology: str, analysis: Mapping[str, Any]) -> bool:
+    """Whether a ``technology`` quote of this analysis is priced layer by layer."""
+    tables = LAYER_TABLES.get(technology)
+    return tables is not None and reads_layer_table(analysis.get(tables.ANALYSIS_KEY), tables)
 
 
 def plate_setup_item(job: Job, plates: int, parts_per_plate: int) -> CostItem:

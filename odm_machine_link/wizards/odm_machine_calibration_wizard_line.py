@@ -1,0 +1,96 @@
+from odoo import fields, models
+from odoo.exceptions import UserError
+from odoo.tools import float_compare
+
+from ..models.odm_machine_calibration import CALIBRATED
+
+
+class OdmMachineCalibrationWizardLine(models.TransientModel):
+    """One machine's factor for one quantity: current, proposed, and the prints behind it."""
+
+    _name = "odm.machine.calibration.wizard.line"
+    _description = "Proposed Machine Calibration"
+    _order = "machine_id, quantity"
+
+    wizard_id = fields.Many2one("odm.machine.calibration.wizard", required=True, ondelete="cascade")
+    apply = fields.Boolean(help="Tick to apply the proposed factor.")
+    machine_id = fields.Many2one("odm.machine", required=True, readonly=True, ondelete="cascade")
+    quantity = fields.Selection(
+        [("print_time_s", "Print time"), ("material_g", "Material")], required=True, readonly=True
+    )
+    current_factor = fields.Float("Current", digits=(6, 3), readonly=True)
+    proposed_factor = fields.Float(
+        "Proposed", digits=(6, 3), readonly=True, help="Median of real / expected over the prints."
+    )
+    factor_low = fields.Float("Factor from", digits=(6, 3), readonly=True)
+    factor_high = fields.Float(
+        "Factor to", digits=(6, 3), readonly=True, help="90 % confidence interval of the factor."
+    )
+    significant = fields.Boolean(
+        readonly=True, help="The interval excludes 1: the machine is off beyond doubt."
+    )
+    prints = fields.Integer(readonly=True, help="Finished jobs with a real figure.")
+    ignored = fields.Integer(
+        readonly=True, help="Failed or cancelled jobs, and jobs without a real figure."
+    )
+    error_before_pct = fields.Float(
+        "Typical error now (%)",
+        digits=(6, 1),
+        readonly=True,
+        help="Median absolute deviation of the real figures from the expected ones.",
+    )
+    error_after_pct = fields.Float(
+        "Typical error after (%)", digits=(6, 1), readonly=True, help="The same, corrected."
+    )
+    band_pct = fields.Float(
+        "Band (± %)",
+        digits=(6, 1),
+        readonly=True,
+        help="90 % of corrected jobs should land within this; it narrows as prints add up.",
+    )
+    job_ids = fields.Many2many("odm.machine.job", string="Evidence", readonly=True)
+
+    def _apply(self):
+        """Writes the factors, all or none: a factor changed since the proposal stops them all."""
+        for line in self:
+            current = line.machine_id[f"{CALIBRATED[line.quantity]}_factor"]
+            if float_compare(current, line.current_factor, precision_digits=3):
+                raise UserError(
+                    self.env._(
+                        "The %(quantity)s factor of %(machine)s changed since the proposal: "
+                        "propose the calibration again.",
+                        quantity=line._label().lower(),
+                        machine=line.machine_id.display_name,
+                    )
+                )
+        for line in self:
+            line.machine_id._odm_apply_calibration(
+                line.quantity,
+                {
+                    "factor": line.proposed_factor,
+                    "prints": line.prints,
+                    "error_before_pct": line.error_before_pct,
+                    "error_after_pct": line.error_after_pct,
+                    "band_pct": line.band_pct,
+                },
+            )
+
+    def _label(self):
+        return dict(self._fields["quantity"].selection)[self.quantity]
+
+    def _sentence(self):
+        """One applied factor, for the machine's chatter."""
+        return self.env._(
+            "%(quantity)s: %(old).3f → %(new).3f (real %(new).3f × expected over %(prints)s "
+            "prints, %(low).3f to %(high).3f; typical error %(before).0f %% → %(after).0f %%, "
+            "band ±%(band).0f %%)",
+            quantity=self._label(),
+            old=self.current_factor,
+            new=self.proposed_factor,
+            prints=self.prints,
+            low=self.factor_low,
+            high=self.factor_high,
+            before=self.error_before_pct,
+            after=self.error_after_pct,
+            band=self.band_pct,
+        )
