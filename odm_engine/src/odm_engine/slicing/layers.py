@@ -1300,7 +1300,9 @@ def _free_edges(surface, up: np.ndarray, bottom: float, sine: float):
 
     An edge between an overhanging face and one that is not: free when the other face does
     not go down from the edge (a wall rising from it, a top, the overhang's rim), so the
-    slicer finds air under the edge's outer side. The ray starts half the margin outside it.
+    slicer finds air under the edge's outer side. And the overhanging ridges (``_ridges``):
+    steep faces meeting in a downward ridge flatter than the angle. The ray starts half the
+    margin outside the edge.
     """
     vertices, faces = surface.vertices, surface.faces
     pairs = surface.mesh.topology.pairs
@@ -1331,14 +1333,91 @@ def _free_edges(surface, up: np.ndarray, bottom: float, sine: float):
     across = np.cross(up, step) / np.maximum(length, 1e-12)[:, None]
     across *= np.sign(np.sum(across * away, axis=1))[:, None]
     keep = np.flatnonzero(free & (length > 0))
+    # Two steep faces whose ridge can lean down past the angle: the steepest way down across a
+    # convex edge lies between its faces' normals only when they face down on the whole.
+    steep = downward <= sine
+    under = steep[face_a] & steep[face_b] & (downward[face_a] + downward[face_b] > 0)
+    ridge = _ridges(surface, up, bottom, sine, under)
+    origins = np.vstack([middle[keep] + across[keep] * SUPPORT_MARGIN_MM / 2, ridge[0]])
+    edge_height = np.concatenate([edge_height[keep], ridge[0] @ up - bottom])
+    over = np.concatenate([over[keep], ridge[1]])
+    length = np.concatenate([length[keep], ridge[3]])
+    slant = np.concatenate([downward[over[: len(keep)]], ridge[2]])
     # A finely ridged underside has edges by the million: cast one ray per stride, standing
-    # for the edges skipped (the ray casts stay as bounded as the surface samples').
-    stride = max(1, math.ceil(len(keep) / max(len(surface.samples), 1)))
-    total = float(length[keep].sum())
-    keep = keep[::stride]
-    kept_length = length[keep] * (total / max(float(length[keep].sum()), 1e-300))
-    origins = middle[keep] + across[keep] * SUPPORT_MARGIN_MM / 2
-    return origins, edge_height[keep], over[keep], downward[over[keep]], kept_length
+    # for the edges skipped, their summed length (the ray casts stay as bounded as the surface
+    # samples').
+    stride = max(1, math.ceil(len(length) / max(len(surface.samples), 1)))
+    keep = np.arange(0, len(length), stride)
+    kept_length = np.add.reduceat(length, keep) if len(keep) else length
+    return origins[keep], edge_height[keep], over[keep], slant[keep], kept_length
+
+
+def _ridges(surface, up: np.ndarray, bottom: float, sine: float, candidates: np.ndarray):
+    """Downward ridges flatter than the overhang angle between two steep faces: (ray origin
+    half the margin outside the ridge, face beside, the ridge's downward cosine, projected
+    length), of the edges ``candidates`` marks among ``topology.pairs``.
+
+    PrusaSlicer finds overhangs layer against layer (``SupportMaterial.cpp``, detect_overhangs:
+    the part of a layer farther than ``layer height / tan(threshold)`` from the layer below),
+    not face by face. Where two faces steeper than the threshold meet in a convex edge (a
+    thread's crest on a screw printed lying, a knife edge), each layer's section has a corner
+    on the edge, and the corner moves out by the edge's own run: when the edge is flatter
+    than the threshold and the steepest way down across it lies between the two faces'
+    normals, that corner sticks out of the layer below and PrusaSlicer supports it (its
+    contact area is the margin grown around it, as past a free edge).
+    """
+    vertices, faces, normals = surface.vertices, surface.faces, surface.normals
+    pairs = surface.mesh.topology.pairs[candidates]
+    normal_a, normal_b = normals[pairs[:, 0]], normals[pairs[:, 1]]
+    # The edge runs along the fold of its faces' normals: from them alone, whether it is
+    # flatter than the angle (the steepest way down across it leans more than its sine).
+    fold = np.cross(normal_a, normal_b)
+    folded = np.einsum("ij,ij->i", fold, fold)
+    level = folded - (fold @ up) ** 2  # |fold|^2 times the squared cosine of the edge's rise
+    # Faces folded by less than about a tenth of a degree make no ridge (and no direction).
+    flat = np.flatnonzero((folded > 1e-6) & (level > sine**2 * folded))
+    pairs, normal_a, normal_b, fold = pairs[flat], normal_a[flat], normal_b[flat], fold[flat]
+    along = fold / np.sqrt(folded[flat])[:, None]
+    rise = along @ up
+    # The steepest way down across the edge, and how far down it leans (the cosine of the
+    # edge's own angle from horizontal): between the two normals for a downward ridge.
+    down = rise[:, None] * along - up
+    lean = np.sqrt(np.maximum(1 - rise**2, 0.0))
+    between = (np.einsum("ij,ij->i", np.cross(normal_a, down), fold) > 0) & (
+        np.einsum("ij,ij->i", np.cross(down, normal_b), fold) > 0
+    )
+    pairs, normal_a, down, lean = pairs[between], normal_a[between], down[between], lean[between]
+    start, end = vertices[pairs[:, 2]], vertices[pairs[:, 3]]
+    middle = (start + end) / 2
+    # Convex (face b turns away behind face a's plane), above the plate.
+    turn = np.einsum("ij,ij->i", vertices[faces[pairs[:, 1]]].mean(axis=1) - start, normal_a)
+    chosen = np.flatnonzero((turn < 0) & (middle @ up - bottom > 1e-4))
+    outward = down[chosen] + up * lean[chosen, None] ** 2
+    outward /= np.maximum(np.linalg.norm(outward, axis=1), 1e-12)[:, None]
+    step = end[chosen] - start[chosen]
+    length = np.linalg.norm(step - np.outer(step @ up, up), axis=1)
+    origins = middle[chosen] + outward * SUPPORT_MARGIN_MM / 2
+    face = pairs[chosen, 0].astype(np.int64)
+    return origins, face, lean[chosen], _one_band_per_cell(origins, up, length)
+
+
+def _one_band_per_cell(points: np.ndarray, up: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """Edge lengths scaled so that no cell of the margin's size (across and up) holds more than
+    one straight edge's worth (the margin): ridges closer than the margin (a thread's crests,
+    half a millimetre apart) share the contact area grown around them, which PrusaSlicer
+    unites, instead of each adding a band of its own."""
+    if not len(length):
+        return length
+    side = np.cross(up, np.eye(3)[int(np.argmin(np.abs(up)))])
+    side /= np.linalg.norm(side)
+    cells = np.floor(
+        np.column_stack([points @ side, points @ np.cross(up, side), points @ up])
+        / SUPPORT_MARGIN_MM
+    ).astype(np.int64)
+    cells -= cells.min(axis=0)
+    _, cell = np.unique(np.ravel_multi_index(cells.T, cells.max(axis=0) + 1), return_inverse=True)
+    held = np.bincount(cell, weights=length)
+    return length * np.minimum(1.0, SUPPORT_MARGIN_MM / np.maximum(held, 1e-12))[cell]
 
 
 # PrusaSlicer's gyroid (FillGyroid.cpp): the pattern is scaled so that its density matches,
