@@ -141,4 +141,3 @@ def test_restyle_draws_a_stored_payload_against_a_process_as_export_would(meshge
     assert header["process"] == "FDM printing"
     assert {c["name"]: c["flagged"] for c in header["channels"]}["wall_thickness"] == 4
     assert (arrays["positions"] == read_payload(neutral)[1]["positions"]).all()
-
