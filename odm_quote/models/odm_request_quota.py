@@ -3,6 +3,7 @@ from typing import NamedTuple
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.http import request
 from odoo.sql_db import db_connect
 
 from .odm_part import UploadRefusedError
@@ -70,7 +71,14 @@ class OdmRequestQuota(models.Model):
         ``parts`` and ``stored_bytes`` are files the caller counted itself. The request is
         counted even when refused; its files are counted only when it is admitted.
         QuotaExceededError says which limit it is over and when to try again.
+
+        The counters are committed at once, on their own connection: Odoo's retry of the same
+        HTTP request after a serialization failure (``odoo.service.model.retrying``, same
+        ``request`` object) is the request already admitted, not another one to count.
         """
+        admitted = getattr(request, "odm_admitted", None) if request else None
+        if admitted is not None and (kind, subject) in admitted:
+            return
         if uploads:
             upload_parts, upload_bytes = self._odm_upload_size(uploads)
             parts += upload_parts
@@ -83,6 +91,8 @@ class OdmRequestQuota(models.Model):
         )
         if window.exceeded:
             raise self._odm_refusal(window, limits, parts, stored_mb)
+        if request:
+            request.odm_admitted = (admitted or set()) | {(kind, subject)}
 
     @api.model
     def _odm_upload_size(self, uploads):

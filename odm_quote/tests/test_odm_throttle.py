@@ -5,12 +5,13 @@ PostgreSQL rows committed on their own connection."""
 import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from types import SimpleNamespace
 
-from odoo import fields
+from odoo import fields, http
 from odoo.exceptions import ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
-from ..models.odm_request_quota import QuotaLimits, count_request
+from ..models.odm_request_quota import QuotaExceededError, QuotaLimits, count_request
 from .common import QuotaCounters, box_stl, zipped
 from .test_odm_portal import BROKEN_STL, PortalCase
 
@@ -214,6 +215,28 @@ class TestQuotaCounters(QuotaCounters, TransactionCase):
         self.assertEqual(sorted(window.requests for window in windows), list(range(1, 41)))
         self.assertEqual([window.exceeded for window in windows].count("requests"), 15)
         self.assertEqual(self.quota("visitor", "192.0.2.1"), (40, 25, 0.0))
+
+    def test_odoos_retry_of_an_admitted_request_is_not_counted_again(self):
+        """Odoo serves a request again, with the same ``request`` object, after a serialization
+        failure rolled its transaction back; the counters, committed on their own, already
+        hold it. Another request of the subject is counted (and refused past the limit)."""
+        self.fresh_quota("customer", self.env.company.id)
+        self.env.company.sudo().odm_customer_requests_per_minute = 1
+        quotas = self.env["odm.request.quota"]
+        served = SimpleNamespace()
+        http._request_stack.push(served)
+        try:
+            quotas._odm_admit("customer", self.env.company.id, parts=1)
+            quotas._odm_admit("customer", self.env.company.id, parts=1)  # the retry
+        finally:
+            http._request_stack.pop()
+        self.assertEqual(self.quota("customer", self.env.company.id)[:2], (1, 1))
+        http._request_stack.push(SimpleNamespace())
+        try:
+            with self.assertRaises(QuotaExceededError):
+                quotas._odm_admit("customer", self.env.company.id, parts=1)
+        finally:
+            http._request_stack.pop()
 
     def test_autovacuum_forgets_subjects_whose_windows_are_over(self):
         self.env.cr.execute(
