@@ -91,7 +91,9 @@ class OdmPartQuote(models.Model):
         if not source or not unit_price:
             return ""
         low, high = estimate["unit_price"]
-        band = round(max(high - unit_price, unit_price - low, 0.0) / unit_price * 100)
+        # A price the slice cannot move by a whole percent (e.g. at the minimum price per part)
+        # reads "±<1 %", not "±0 %": it is still an estimate.
+        band = round(max(high - unit_price, unit_price - low, 0.0) / unit_price * 100) or "<1"
         if prints:
             return self.env._(
                 "calibrated from %(prints)s prints ±%(band)s %%", prints=prints, band=band

@@ -64,7 +64,7 @@ class TestEstimateSource(PortalCase):
         self.assertGreater(high, line.odm_quote_id.unit_price)
         self.assertEqual(estimate["ranges"]["print_time_s"]["basis"], "benchmark")
         unit = line.odm_quote_id.unit_price
-        band = round(max(high - unit, unit - low) / unit * 100)
+        band = round(max(high - unit, unit - low) / unit * 100) or "<1"
         self.assertEqual(line.odm_estimate_note, f"estimated ±{band} %")
         instant = line.odm_quote_id
 
@@ -85,6 +85,12 @@ class TestEstimateSource(PortalCase):
         sample = self.process.slice_sample_ids
         self.assertEqual(len(sample), 1)
         self.assertAlmostEqual(sample.slicer_material_g, quote.result["material_g"], places=6)
+
+    def test_a_band_under_one_percent_is_not_said_to_be_zero(self):
+        words = self.env["odm.part.quote"]._odm_estimate_words
+        estimate = {"source": "estimated", "unit_price": [3.99, 4.01]}
+        self.assertEqual(words(estimate, 4.0), "estimated ±<1 %", "at the minimum price")
+        self.assertEqual(words({**estimate, "unit_price": [3.9, 4.1]}, 4.0), "estimated ±3 %")
 
     def test_the_same_file_is_never_sliced_twice(self):
         self.run_slice(self.line)
