@@ -16,6 +16,7 @@
             "cadquery-ocp-novtk",
             "cryptography",
             "defusedxml",
+            "MarkupSafe",
             "numpy",
             "paho-mqtt",
             "psycopg2",
