@@ -247,37 +247,52 @@ class MeshBVH:
         if not large.size:
             return every, face_low, face_high, centres
         budget = max(SPLIT_BUDGET * count, 1024)
-        corners = self.vertices[self.faces[large]] - self.low
+        # The pieces' corners as three (k, 3) arrays: numpy handles a few long arrays far faster
+        # than reductions along the short axes of one (k, 3, 3) array.
+        corners = [self.vertices[self.faces[large, k]] - self.low for k in range(3)]
         owner = large
         done_face, done_corners = [], []
         while len(owner) and budget > 0:
-            edges = np.stack([corners[:, (k + 1) % 3] - corners[:, k] for k in range(3)], axis=1)
-            longest = np.argmax(np.einsum("ijk,ijk->ij", edges, edges), axis=1)
-            rows = np.arange(len(owner))
-            a = corners[rows, longest]
-            b = corners[rows, (longest + 1) % 3]
-            c = corners[rows, (longest + 2) % 3]
-            middle = (a + b) / 2
-            corners = np.concatenate(
-                [np.stack([a, middle, c], axis=1), np.stack([middle, b, c], axis=1)]
+            # Edge k runs from corner k to corner k + 1; the first longest is cut.
+            lengths = [
+                np.einsum("ij,ij->i", edge, edge)
+                for edge in (corners[(k + 1) % 3] - corners[k] for k in range(3))
+            ]
+            longest = np.argmax(np.column_stack(lengths), axis=1)[:, None]
+            a, b, c = (
+                np.where(
+                    longest == 0,
+                    corners[k],
+                    np.where(longest == 1, corners[(k + 1) % 3], corners[(k + 2) % 3]),
+                )
+                for k in range(3)
             )
+            middle = (a + b) / 2
+            corners = [
+                np.concatenate([a, middle]),
+                np.concatenate([middle, b]),
+                np.concatenate([c, c]),
+            ]
             owner = np.concatenate([owner, owner])
-            budget -= len(rows)
-            small = np.ptp(corners, axis=1).max(axis=1) <= target
+            budget -= len(a)
+            spread = np.maximum(np.maximum(corners[0], corners[1]), corners[2])
+            spread -= np.minimum(np.minimum(corners[0], corners[1]), corners[2])
+            small = spread.max(axis=1) <= target
             done_face.append(owner[small])
-            done_corners.append(corners[small])
-            owner, corners = owner[~small], corners[~small]
+            done_corners.append([corner[small] for corner in corners])
+            owner, corners = owner[~small], [corner[~small] for corner in corners]
         done_face.append(owner)
         done_corners.append(corners)
-        pieces = np.concatenate(done_corners)
+        first, second, third = (np.concatenate(group) for group in zip(*done_corners, strict=True))
         keep = np.ones(count, dtype=bool)
         keep[large] = False
         reference = np.concatenate([every[keep], *done_face])
-        cut_low = pieces.min(axis=1).T.astype(np.float32)
-        cut_high = pieces.max(axis=1).T.astype(np.float32)
+        cut_low = np.minimum(np.minimum(first, second), third).T.astype(np.float32)
+        cut_high = np.maximum(np.maximum(first, second), third).T.astype(np.float32)
         piece_low = np.concatenate([face_low[:, keep], cut_low], axis=1)
         piece_high = np.concatenate([face_high[:, keep], cut_high], axis=1)
-        piece_centre = np.concatenate([centres[keep], pieces.mean(axis=1)])
+        # As a mean over the corner axis sums them: (first + second) + third.
+        piece_centre = np.concatenate([centres[keep], (first + second + third) / 3])
         return reference, piece_low, piece_high, piece_centre
 
     def _build_tree(self, codes, item_low, item_high, leaf_items: int) -> None:
