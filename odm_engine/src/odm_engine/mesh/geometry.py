@@ -191,7 +191,11 @@ def analyse(
         )
     if sla_layers:
         values[resin_layers.ANALYSIS_KEY] = resin_layers.layer_table(
-            mesh.vertices, mesh.faces, best.rotation, (union.volume, union.area)
+            mesh.vertices,
+            mesh.faces,
+            best.rotation,
+            (union.volume, union.area),
+            face_normals=(normals, areas),
         )
     return Analysis(values, hull, best)
 
