@@ -183,6 +183,7 @@ class TestApiBatch(QuotaCounters, PortalCase):
             data={"process": "FDM", "quantity": "3", **options},
             files=files,
             headers={"Authorization": f"Bearer {self.key}"},
+            timeout=60,  # a batch is analysed file after file (Odoo's default is 12 s)
         )
         return response.status_code, json.loads(response.text)
 
