@@ -529,19 +529,11 @@ class OdmQuotePortal(CustomerPortal):
             .sudo()
             ._preview_uploads(uploads, unit=options.unit, max_parts=MAX_PUBLIC_PARTS)
         )
-        pricing = request.env["odm.pricing"].sudo()
-        config = pricing.engine_config()  # the previews' company: built once for all of them
+        # The previews' company: its engine configuration built once for all of them.
+        config = request.env["odm.pricing"].sudo().engine_config()
         previews = []
         for part in parts:
-            result, parameters = pricing.quote(
-                part,
-                options.process,
-                options.material,
-                options.quantity,
-                finish=options.finish,
-                lead_time=options.lead_time,
-                config=config,
-            )
+            result, parameters = options.price(part, config=config)
             estimate_note = request.env["odm.part.quote"]._odm_estimate_words(
                 parameters["estimate"], result.unit_price
             )

@@ -188,23 +188,12 @@ class OdmPart(models.Model):
         ``drawing`` ((name, bytes) or None) and refined (``_odm_refine``): the quote version
         to show now. PartRefusedError or UserError when refused; the caller rolls back."""
         part = self.from_upload(data, filename, unit=options.unit, partner=partner, budget=budget)
-        pricing = self.env["odm.pricing"]
-        result, parameters = pricing.quote(
-            part,
-            options.process,
-            options.material,
-            options.quantity,
-            finish=options.finish,
-            lead_time=options.lead_time,
-            specification=specification,
+        result, parameters = options.price(part, specification=specification)
+        quote = (
+            self.env["odm.pricing"]
+            .freeze(part, result, parameters, known=options.known())
+            ._odm_refine()
         )
-        known = {
-            "process_id": options.process,
-            "material_id": options.material,
-            "finish_id": options.finish,
-            "lead_time_id": options.lead_time,
-        }
-        quote = pricing.freeze(part, result, parameters, known=known)._odm_refine()
         if drawing:
             name, content = drawing
             self.env["odm.part.specification"]._odm_attach_drawing(quote, content, name)

@@ -40,6 +40,29 @@ class RequestOptions(NamedTuple):
     quantity: int
     unit: str
 
+    def price(self, part, **extra):
+        """``odm.pricing.quote`` of ``part`` with these options, in the part's environment
+        (``extra``: its other keywords, e.g. config, specification): (engine Quote, frozen
+        parameters)."""
+        return part.env["odm.pricing"].quote(
+            part,
+            self.process,
+            self.material,
+            self.quantity,
+            finish=self.finish,
+            lead_time=self.lead_time,
+            **extra,
+        )
+
+    def known(self):
+        """The records a quote priced with these options is frozen with (``freeze(known=)``)."""
+        return {
+            "process_id": self.process,
+            "material_id": self.material,
+            "finish_id": self.finish,
+            "lead_time_id": self.lead_time,
+        }
+
     def as_kwargs(self):
         """The keyword arguments of sale.order._odm_add_uploads / _odm_add_part_lines."""
         return {

@@ -280,7 +280,10 @@ class SaleOrderLine(models.Model):
             line.odm_material_id, line.odm_finish_id = options.drop_incompatible(
                 line.odm_process_id, line.odm_material_id, line.odm_finish_id
             )
-            result, _parameters = line._odm_quote(config=engine_config(line.odm_part_id.company_id))
+            # Only the price is shown: the band's two extra engine runs are for the saved version.
+            result, _parameters = line._odm_quote(
+                config=engine_config(line.odm_part_id.company_id), with_band=False
+            )
             line.price_unit = line._odm_order_price(result)
 
     @api.model_create_multi
