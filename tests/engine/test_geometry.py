@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import trimesh
 
+from odm_engine.mesh import dfm_geometry
 from odm_engine.mesh.geometry import analyse
 from odm_engine.mesh.loaders import load_part
 from odm_engine.mesh.orientation import fits
@@ -234,3 +235,24 @@ def test_fits_tries_rotations_and_diagonals(meshgen):
     assert abs(placed.rotation[0] @ [1, 0, 0]) < 0.99  # only diagonally
     part = meshgen.part(meshgen.box((50, 4, 4)))
     assert fits(part, (40, 40, 10))[0]
+
+
+def test_deep_pocket_search_bounds_its_rays_without_changing_the_answer(meshgen, monkeypatch):
+    """Floors after the worst pocket so far are measured only as far as could beat it."""
+    occupied = np.ones((5, 5, 4), dtype=bool)
+    occupied[1, 1, 1:] = False  # a 10 x 10 x 30 mm pocket from the top: depth / width 3
+    occupied[3, 3, :1] = False  # a 10 x 10 x 10 mm pocket from below: depth / width 1
+    part = meshgen.part(meshgen.voxels(occupied, 10.0))
+    bounded = analyse(part).to_dict()["cnc"]
+    reaches = []
+    measure_width = dfm_geometry.floor_width
+
+    def unbounded(surface, floors, up, across, reach=None):
+        reaches.append(reach)
+        return measure_width(surface, floors, up, across)
+
+    monkeypatch.setattr(dfm_geometry, "floor_width", unbounded)
+    assert analyse(part).to_dict()["cnc"] == bounded
+    assert any(reach is not None for reach in reaches)  # a later direction was bounded
+    assert bounded["deep_pocket_ratio"] == pytest.approx(3.0, rel=0.01)
+    assert bounded["deep_pocket_depth_mm"] == pytest.approx(30, rel=0.01)

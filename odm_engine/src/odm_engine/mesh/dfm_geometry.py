@@ -259,7 +259,10 @@ def deep_pocket(
         stride = max(1, len(floors) // MAX_FLOOR_SAMPLES)
         floors, depth = floors[::stride], depth[::stride]
         across = frame[np.argsort(np.abs(frame @ direction))[:2]]
-        width = floor_width(surface, floors, direction, across)
+        # Only a floor narrower than depth / worst ratio can be worse than the worst so far,
+        # and each ray across it is shorter than that: longer rays need not be followed.
+        reach = depth / worst["ratio"] * (1 + 1e-6) if worst["ratio"] > 0 else None
+        width = floor_width(surface, floors, direction, across, reach)
         enclosed = np.isfinite(width)
         if not enclosed.any():
             continue
@@ -275,15 +278,26 @@ def deep_pocket(
 
 
 def floor_width(
-    surface: Surface, floors: np.ndarray, up: np.ndarray, across: np.ndarray
+    surface: Surface,
+    floors: np.ndarray,
+    up: np.ndarray,
+    across: np.ndarray,
+    reach: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Narrowest span across each floor point along the frame's horizontal axes (inf if open)."""
+    """Narrowest span across each floor point along the frame's horizontal axes (inf if open).
+
+    With ``reach`` (per floor) rays stop there: spans shorter than it come out exact, wider
+    ones may come out inf.
+    """
     origins = surface.samples.points[floors] + up * (1e-4 * surface.diagonal)
     faces = surface.samples.faces[floors]
     count = len(floors)
     ways = np.vstack([across[0], -across[0], across[1], -across[1]])
     distance, _ = surface.grid.first_hit(
-        np.tile(origins, (4, 1)), np.repeat(ways, count, axis=0), np.tile(faces, 4)
+        np.tile(origins, (4, 1)),
+        np.repeat(ways, count, axis=0),
+        np.tile(faces, 4),
+        t_max=None if reach is None else np.tile(reach, 4),
     )
     distance = distance.reshape(4, count)
     return np.minimum(distance[0] + distance[1], distance[2] + distance[3])

@@ -106,21 +106,33 @@ def _crossings(plane, depth, low, cell, grid):
     row = first[triangle, 1] + local % width
     point_p = low[0] + (column + GRID_OFFSET[0]) * cell
     point_q = low[1] + (row + GRID_OFFSET[1]) * cell
-    p, q, depth = p[triangle], q[triangle], depth[triangle]
-    dp, dq = point_p - p[:, 0], point_q - q[:, 0]
-    twice = doubled_area[triangle]
-    first_weight = (dp * (q[:, 2] - q[:, 0]) - (p[:, 2] - p[:, 0]) * dq) / twice
-    second_weight = ((p[:, 1] - p[:, 0]) * dq - dp * (q[:, 1] - q[:, 0])) / twice
-    hit = (first_weight >= 0) & (second_weight >= 0) & (first_weight + second_weight <= 1)
-    hit_depth = (
-        depth[:, 0]
-        + first_weight * (depth[:, 1] - depth[:, 0])
-        + second_weight * (depth[:, 2] - depth[:, 0])
+    # Edge components per triangle, gathered per candidate point (a candidate is one grid point
+    # in one triangle's box, many per triangle): the same numbers as computed per candidate.
+    p_side, q_side = p[:, 1:] - p[:, :1], q[:, 1:] - q[:, :1]
+    dp = point_p - np.take(p[:, 0], triangle)
+    dq = point_q - np.take(q[:, 0], triangle)
+    twice = np.take(doubled_area, triangle)
+    first_weight = (
+        dp * np.take(q_side[:, 1], triangle) - np.take(p_side[:, 1], triangle) * dq
+    ) / twice
+    second_weight = (
+        np.take(p_side[:, 0], triangle) * dq - dp * np.take(q_side[:, 0], triangle)
+    ) / twice
+    hit = np.flatnonzero(
+        (first_weight >= 0) & (second_weight >= 0) & (first_weight + second_weight <= 1)
     )
-    rays = column * (grid + 1) + row
+    # Depth and sign only where the ray crosses the triangle.
+    triangle, first_weight, second_weight = triangle[hit], first_weight[hit], second_weight[hit]
+    depth_side = depth[:, 1:] - depth[:, :1]
+    hit_depth = (
+        np.take(depth[:, 0], triangle)
+        + first_weight * np.take(depth_side[:, 0], triangle)
+        + second_weight * np.take(depth_side[:, 1], triangle)
+    )
+    rays = column[hit] * (grid + 1) + row[hit]
     # Entering a body where the outward normal points against the ray: +1; leaving: -1.
-    sign = np.where(twice < 0, 1, -1)
-    return rays[hit], hit_depth[hit], sign[hit]
+    sign = np.where(twice[hit] < 0, 1, -1)
+    return rays, hit_depth, sign
 
 
 def build_surfaces(

@@ -10,10 +10,11 @@ the boxes of their triangles, not of their cells. Boxes are float32 throughout t
 
 A query walks the tree breadth first for all its rays at once: each round keeps the (ray, node)
 pairs whose slab test passes within the ray's current distance range, tests the leaves among them
-exactly (float64 Moller-Trumbore) and expands the rest
-into their children. A hit shortens its ray at once, so nodes behind it are never opened, and a
-ray that only needs to know whether it escapes stops at its first hit. The box tests run in
-float32 on boxes rounded outward and padded, so they never reject a box a ray truly meets.
+(the same slab test on each of their triangles' piece boxes, then float64 Moller-Trumbore on the
+triangles whose box passes) and expands the rest into their children. A hit shortens its ray at
+once, so nodes behind it are never opened, and a ray that only needs to know whether it escapes
+stops at its first hit. The box tests run in float32 on boxes rounded outward and padded, so they
+never reject a box a ray truly meets.
 """
 
 from dataclasses import dataclass
@@ -171,7 +172,7 @@ _SPLIT_LEVEL = np.array(
 
 @dataclass(slots=True)
 class _RayPass:
-    """The rays of one pass, as the leaf tests read and update them."""
+    """The rays of one pass, as the box and leaf tests read and update them."""
 
     point: list
     step: list
@@ -180,6 +181,17 @@ class _RayPass:
     reach: np.ndarray  # shrinks as hits are found
     best: np.ndarray
     best_face: np.ndarray
+    # The float32 slab test's view of the rays: per axis 1 / direction and origin / direction
+    # (from the scene box corner), the padded start and the padded reach (refreshed from
+    # ``reach`` after each round of leaf tests).
+    inverse: np.ndarray
+    shift: np.ndarray
+    low32: np.float32
+    reach32: np.ndarray
+    pad: np.float32
+
+    def refresh_reach(self) -> None:
+        self.reach32 = self.reach.astype(np.float32) * np.float32(1 + 1e-6) + self.pad
 
 
 class MeshBVH:
@@ -211,6 +223,8 @@ class MeshBVH:
         item_high = np.take(piece_high, order, axis=1)
         item_high += np.float32(pad)
         self._build_tree(codes, item_low, item_high, leaf_items)
+        # Kept for the leaves: a ray tests exactly only the triangles whose piece box it crosses.
+        self.item_low, self.item_high = item_low, item_high
         self.triangles = count
 
     # ------------------------------------------------------------------------------- building
@@ -435,11 +449,8 @@ class MeshBVH:
         with np.errstate(divide="ignore", over="ignore"):
             inverse = np.where(np.abs(directions) > 1e-30, 1.0 / directions, _HUGE)
         inverse = np.clip(inverse, -_HUGE, _HUGE).astype(np.float32).T.copy()
-        shift = (origins - self.low).astype(np.float32).T * inverse
         pad = np.float32(BOX_PAD * self.diagonal)
-        low32 = np.float32(t_min) - pad
-        reach = t_high.copy()  # shrinks as hits are found
-        reach32 = reach.astype(np.float32) * np.float32(1 + 1e-6) + pad
+        reach = t_high.copy()
         rays = _RayPass(
             point=[np.ascontiguousarray(origins[:, axis]) for axis in range(3)],
             step=[np.ascontiguousarray(directions[:, axis]) for axis in range(3)],
@@ -448,34 +459,23 @@ class MeshBVH:
             reach=reach,
             best=best,
             best_face=best_face,
+            inverse=inverse,
+            shift=(origins - self.low).astype(np.float32).T * inverse,
+            low32=np.float32(t_min) - pad,
+            reach32=np.empty(0, dtype=np.float32),
+            pad=pad,
         )
+        rays.refresh_reach()
         ray = np.arange(count, dtype=np.intp)
         node = np.zeros(count, dtype=np.intp)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             while ray.size:
-                entry = leave = None
-                for axis in range(3):
-                    inv = np.take(inverse[axis], ray)
-                    offset = np.take(shift[axis], ray)
-                    near = np.take(self.box_low[axis], node)
-                    near *= inv
-                    near -= offset
-                    far = np.take(self.box_high[axis], node)
-                    far *= inv
-                    far -= offset
-                    if entry is None:
-                        entry, leave = np.minimum(near, far), np.maximum(near, far)
-                    else:
-                        np.maximum(entry, np.minimum(near, far), out=entry)
-                        np.minimum(leave, np.maximum(near, far), out=leave)
-                keep = entry <= leave
-                keep &= leave >= low32
-                keep &= entry <= np.take(reach32, ray)
+                keep = _crosses(self.box_low, self.box_high, node, ray, rays)
                 ray, node = _select(keep, ray, node)
                 leaf = self.node_leaf[node]
                 if leaf.any():
                     self._test_leaves(*_select(leaf, ray, node), rays)
-                    reach32 = reach.astype(np.float32) * np.float32(1 + 1e-6) + pad
+                    rays.refresh_reach()
                     inner = ~leaf
                     if any_hit:
                         inner &= ~np.isfinite(np.take(best, ray))
@@ -500,6 +500,8 @@ class MeshBVH:
         item = np.repeat(self.node_first[node] - _exclusive_cumsum(sizes), sizes) + np.arange(
             len(ray)
         )
+        # A box test is several times cheaper than a triangle test and passes few of a leaf's.
+        ray, item = _select(_crosses(self.item_low, self.item_high, item, ray, rays), ray, item)
         face = self.item_face[item]
         keep = face != np.take(rays.ignore, ray)
         ray, face = _select(keep, ray, face)
@@ -538,6 +540,29 @@ class MeshBVH:
         best[ray] = t
         best_face[ray] = face
         rays.reach[ray] = np.minimum(rays.reach[ray], t)
+
+
+def _crosses(box_low, box_high, box, ray, rays: _RayPass) -> np.ndarray:
+    """Whether each ray meets its box (float32 slab test) within its padded distance range."""
+    entry = leave = None
+    for axis in range(3):
+        inverse = np.take(rays.inverse[axis], ray)
+        offset = np.take(rays.shift[axis], ray)
+        near = np.take(box_low[axis], box)
+        near *= inverse
+        near -= offset
+        far = np.take(box_high[axis], box)
+        far *= inverse
+        far -= offset
+        if entry is None:
+            entry, leave = np.minimum(near, far), np.maximum(near, far)
+        else:
+            np.maximum(entry, np.minimum(near, far), out=entry)
+            np.minimum(leave, np.maximum(near, far), out=leave)
+    keep = entry <= leave
+    keep &= leave >= rays.low32
+    keep &= entry <= np.take(rays.reach32, ray)
+    return keep
 
 
 def _cross3(u: list, v: list) -> list:
