@@ -4,13 +4,17 @@ import dataclasses
 
 import numpy as np
 import pytest
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 
+from odm_engine.mesh import repair
 from odm_engine.mesh.geometry import analyse
 from odm_engine.mesh.raycast import _select, bounds, packed_sort
 from odm_engine.mesh.repair import (
     _is_soup,
     clean_mesh,
     edge_topology,
+    face_geometry,
     shells_of,
     turned_topology,
     weld,
@@ -46,8 +50,11 @@ def _plain_topology(faces: np.ndarray):
     return neighbour, flipped, np.array(pairs)
 
 
+@pytest.mark.parametrize("block", [None, 7])
 @pytest.mark.parametrize("closed", [True, False])
-def test_edge_topology_matches_the_plain_pairing(meshgen, closed):
+def test_edge_topology_matches_the_plain_pairing(meshgen, monkeypatch, closed, block):
+    if block:  # half-edges keyed in several blocks, the last one short
+        monkeypatch.setattr(repair, "_EDGE_BLOCK", block)
     if closed:
         vertices, faces = meshgen.indexed(meshgen.voxels(np.ones((2, 3, 1)), 1.0))
         faces = faces[np.random.default_rng(9).permutation(len(faces))]
@@ -60,6 +67,58 @@ def test_edge_topology_matches_the_plain_pairing(meshgen, closed):
     assert np.array_equal(topology.neighbour.ravel(), neighbour)
     assert np.array_equal(topology.flipped.ravel(), flipped)
     assert np.array_equal(topology.pairs, pairs)
+
+
+@pytest.mark.parametrize("seams", [True, False])
+def test_shells_are_the_components_scipy_finds(meshgen, seams):
+    """Shell labels are the components of the faces' edge links and seams, as scipy finds them."""
+    vertices, faces = _shells_with_seams(meshgen)
+    if not seams:  # only the open cube and the cube inside it: boundary loops, no junctions
+        vertices, faces = meshgen.indexed(
+            np.concatenate([meshgen.box((6, 6, 6), (5, 0, 0))[1:], meshgen.box((2, 2, 2))])
+        )
+    topology = edge_topology(faces, len(vertices))
+    assert topology.boundary_edges and bool(len(topology.junctions)) == seams
+    count = len(faces)
+    links = [
+        (face, other) for face, row in enumerate(topology.neighbour) for other in row if other >= 0
+    ]
+    links += [tuple(link) for link in topology.junctions]
+    first, second = np.array(links).T
+    graph = csr_matrix((np.ones(len(first)), (first, second)), shape=(count, count))
+    expected = connected_components(graph, directed=False)[1]
+    labels = shells_of(topology)
+    assert labels.dtype == expected.dtype and np.array_equal(labels, expected)
+
+
+def test_face_geometry_in_blocks_is_the_whole_array_formula(meshgen, monkeypatch):
+    """Bit for bit, with several blocks and a short last one."""
+    monkeypatch.setattr(repair, "_GEOMETRY_BLOCK", 7)
+    vertices, faces = meshgen.indexed(
+        meshgen.voxels(np.random.default_rng(3).random((4, 3, 2)) > 0.4, 1.5)
+    )
+    vertices = vertices + np.random.default_rng(4).normal(0, 0.1, vertices.shape)
+    faces = np.vstack([faces, faces[:1, [0, 0, 1]]])  # a degenerate face: zero normal
+    geometry = face_geometry(vertices, faces, bounds(vertices))
+    centred = vertices - sum(bounds(vertices)) / 2
+    a, b, c = (centred[faces[:, k]] for k in range(3))
+    e1, e2 = b - a, c - a
+    cross = np.column_stack(
+        [
+            e1[:, 1] * e2[:, 2] - e1[:, 2] * e2[:, 1],
+            e1[:, 2] * e2[:, 0] - e1[:, 0] * e2[:, 2],
+            e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0],
+        ]
+    )
+    doubled = np.sqrt(np.einsum("ij,ij->i", cross, cross))
+    volumes = (a[:, 0] * cross[:, 0] + a[:, 1] * cross[:, 1] + a[:, 2] * cross[:, 2]) / 6.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        normals = cross * np.where(doubled > 0, 1.0 / doubled, 0.0)[:, None]
+    assert len(faces) > 3 * 7 and len(faces) % 7
+    assert np.array_equal(geometry.normals, normals)
+    assert np.array_equal(geometry.areas, doubled / 2)
+    assert np.array_equal(geometry.volumes, volumes)
+    assert not geometry.normals[-1].any()
 
 
 def test_turning_shells_keeps_the_topology_of_the_turned_faces(meshgen):

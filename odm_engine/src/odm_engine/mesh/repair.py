@@ -7,13 +7,15 @@ reported as one sentence; merging an STL's vertices is routine (the format repea
 not.
 
 Everything is vectorised: one sort welds the vertices, one sort pairs the half-edges, and shells
-come from scipy's connected components on a graph whose CSR arrays are written directly (each
-half-edge has exactly one neighbour slot), so a million triangles take a fraction of a second.
-Both sorts sort values rather than indices: the key and its position are packed into one int64
-(the weld key is first hashed to leave room for the position, collisions are detected and fall
-back to a plain argsort), which is about twice as fast as ``argsort``. Turning inside-out shells
-relabels the edges of their faces instead of sorting again. The per-face geometry the analysis
-needs (unit normals, areas) and the bounds of the vertices are computed once here.
+come from scipy's connected-component labelling of a graph whose CSR arrays are written directly
+(each half-edge has exactly one neighbour slot; see ``shells_of``), so a million triangles take
+a fraction of a second. Both sorts sort values rather than indices: the key and its position are
+packed into one int64 (the weld key is first hashed to leave room for the position, collisions
+are detected and fall back to a plain argsort), which is about twice as fast as ``argsort``.
+Turning inside-out shells relabels the edges of their faces instead of sorting again. The
+per-face geometry the analysis needs (unit normals, areas) and the bounds of the vertices are
+computed once here. Elementwise passes over every corner or face (weld keys, half-edge keys,
+face geometry) go block by block so that their temporaries stay in the cache.
 """
 
 from dataclasses import dataclass, field, replace
@@ -32,6 +34,10 @@ WELD_STEPS = 2**21 - 2
 _SOUP_BLOCK = 1 << 16
 # Vertices snapped per block when welding.
 _WELD_BLOCK = 1 << 15
+# Faces per block when computing normals, areas and volumes.
+_GEOMETRY_BLOCK = 1 << 13
+# Faces per block when keying their half-edges.
+_EDGE_BLOCK = 1 << 13
 # A hole is "small" if its boundary has at most this many edges and spans at most this fraction
 # of the part's bounding-box diagonal; bigger openings are design intent or damage to report.
 # A missing triangle or quad (the classic export glitch) is closed whatever its size.
@@ -303,15 +309,7 @@ def _runs_of_equal_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def edge_topology(faces: np.ndarray, vertex_count: int) -> EdgeTopology:
     """Pair half-edges by sorting undirected edge keys once."""
     starts = faces.ravel()
-    ends = np.empty_like(faces)
-    ends[:, :2], ends[:, 2] = faces[:, 1:], faces[:, 0]
-    ends = ends.ravel()
-    # Whether each half-edge runs from its lower vertex, kept as bytes: reading it back per pair
-    # costs far fewer cache misses than gathering and comparing the int64 corner indices.
-    rising = starts < ends
-    edge_keys = np.minimum(starts, ends)
-    edge_keys *= vertex_count
-    edge_keys += np.maximum(starts, ends)
+    rising, edge_keys = _halfedge_keys(faces, vertex_count)
     order, keys = sort_with_positions(edge_keys, vertex_count**2)
     differs = np.empty(len(keys), dtype=bool)
     differs[:1] = True
@@ -338,7 +336,8 @@ def edge_topology(faces: np.ndarray, vertex_count: int) -> EdgeTopology:
     flipped = np.zeros(len(starts), dtype=bool)
     first_rising = rising[first]
     same_direction = first_rising == rising[second]
-    flipped[first] = flipped[second] = same_direction
+    if same_direction.any():  # consistently wound surfaces (the rule) skip the scatter
+        flipped[first] = flipped[second] = same_direction
     # The edge's ends as face a runs it, read off its (sorted, so cache-friendly) key: the lower
     # vertex first unless face a runs the edge downward.
     np.divmod(paired_keys, vertex_count, out=(pairs[:, 2], pairs[:, 3]), casting="unsafe")
@@ -352,6 +351,7 @@ def edge_topology(faces: np.ndarray, vertex_count: int) -> EdgeTopology:
         leaders = order[run_start[run_of[members]]]
         junctions = np.column_stack([order[members] // 3, leaders // 3])
     single = order[run_start[run_length == 1]]
+    following = single - single % 3 + (single + 1) % 3  # the corner each one runs to
     return EdgeTopology(
         neighbour=neighbour.reshape(-1, 3),
         flipped=flipped.reshape(-1, 3),
@@ -360,9 +360,36 @@ def edge_topology(faces: np.ndarray, vertex_count: int) -> EdgeTopology:
         edges=len(run_start),
         boundary_edges=len(single),
         nonmanifold_edges=int(many.sum()),
-        boundary_halfedges=np.column_stack([starts[single], ends[single]]),
+        boundary_halfedges=np.column_stack([starts[single], starts[following]]),
         boundary_faces=single // 3,
     )
+
+
+def _halfedge_keys(faces: np.ndarray, vertex_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per half-edge (face by face, corner k to corner k+1): whether it runs from its lower
+    vertex, and its undirected key (lower vertex * ``vertex_count`` + upper).
+
+    Block by block of faces, the ends and the upper vertices in temporaries that stay in the
+    cache (twice as fast over a million faces as whole-array temporaries). ``rising`` is kept
+    as bytes: reading it back per pair costs far fewer cache misses than gathering and
+    comparing the int64 corner indices.
+    """
+    count = len(faces)
+    rising = np.empty(faces.shape, dtype=bool)
+    keys = np.empty(faces.shape, dtype=np.int64)
+    block = max(1, min(_EDGE_BLOCK, count))
+    ends, upper = np.empty((block, 3), dtype=faces.dtype), np.empty((block, 3), dtype=np.int64)
+    for start in range(0, count, block):
+        rows = faces[start : start + block]
+        size = len(rows)
+        row_ends, row_upper, row_keys = ends[:size], upper[:size], keys[start : start + size]
+        row_ends[:, :2], row_ends[:, 2] = rows[:, 1:], rows[:, 0]
+        np.less(rows, row_ends, out=rising[start : start + size])
+        np.minimum(rows, row_ends, out=row_keys)
+        row_keys *= vertex_count
+        np.maximum(rows, row_ends, out=row_upper)
+        row_keys += row_upper
+    return rising.ravel(), keys.ravel()
 
 
 def turned_topology(topology: EdgeTopology, turned: np.ndarray) -> EdgeTopology:
@@ -428,24 +455,52 @@ def face_geometry(
     """Normals, areas and signed volumes of all faces from one cross product each.
 
     Coordinates are taken relative to the bounding-box centre (for the precision of the volume:
-    ``a . (b x c) = a . ((b - a) x (c - a))``), one axis at a time to keep temporaries small.
+    ``a . (b x c) = a . ((b - a) x (c - a))``). Faces go block by block, one axis at a time,
+    into preallocated temporaries that stay in the cache (a quarter faster over a million
+    faces than whole-array temporaries; every value is computed by the same operations).
     """
     centre = sum(vertex_bounds) / 2
     columns = [np.ascontiguousarray(vertices[:, axis]) - centre[axis] for axis in range(3)]
-    index = [np.ascontiguousarray(faces[:, k]) for k in range(3)]
-    a = [np.take(columns[axis], index[0]) for axis in range(3)]
-    e1 = [np.take(columns[axis], index[1]) - a[axis] for axis in range(3)]
-    e2 = [np.take(columns[axis], index[2]) - a[axis] for axis in range(3)]
-    cross = np.empty((len(faces), 3))
-    cross[:, 0] = e1[1] * e2[2] - e1[2] * e2[1]
-    cross[:, 1] = e1[2] * e2[0] - e1[0] * e2[2]
-    cross[:, 2] = e1[0] * e2[1] - e1[1] * e2[0]
-    doubled = np.sqrt(np.einsum("ij,ij->i", cross, cross))
-    volumes = (a[0] * cross[:, 0] + a[1] * cross[:, 1] + a[2] * cross[:, 2]) / 6.0
+    count = len(faces)
+    normals = np.empty((count, 3))
+    doubled = np.empty(count)
+    volumes = np.empty(count)
+    block = max(1, min(_GEOMETRY_BLOCK, count))
+    # Per block: the first corner a, the edges e1 = b - a and e2 = c - a, by axis; a product.
+    corner, first_edge, second_edge = (np.empty((3, block)) for _ in range(3))
+    product = np.empty(block)
+    for start in range(0, count, block):
+        rows = faces[start : start + block]
+        size = len(rows)
+        a, e1, e2, term = (
+            corner[:, :size],
+            first_edge[:, :size],
+            second_edge[:, :size],
+            product[:size],
+        )
+        for axis in range(3):
+            np.take(columns[axis], rows[:, 0], out=a[axis])
+            np.take(columns[axis], rows[:, 1], out=e1[axis])
+            e1[axis] -= a[axis]
+            np.take(columns[axis], rows[:, 2], out=e2[axis])
+            e2[axis] -= a[axis]
+        cross = normals[start : start + size]
+        for axis in range(3):
+            u, v = (axis + 1) % 3, (axis + 2) % 3
+            np.multiply(e1[u], e2[v], out=cross[:, axis])
+            np.multiply(e1[v], e2[u], out=term)
+            cross[:, axis] -= term
+        np.sqrt(np.einsum("ij,ij->i", cross, cross), out=doubled[start : start + size])
+        volume = volumes[start : start + size]
+        np.multiply(a[0], cross[:, 0], out=volume)
+        for axis in (1, 2):
+            np.multiply(a[axis], cross[:, axis], out=term)
+            volume += term
+    volumes /= 6.0
     with np.errstate(invalid="ignore", divide="ignore"):
         scale = np.where(doubled > 0, 1.0 / doubled, 0.0)
-    cross *= scale[:, None]
-    return FaceGeometry(cross, doubled / 2, volumes)
+    normals *= scale[:, None]
+    return FaceGeometry(normals, doubled / 2, volumes)
 
 
 def remove_duplicate_faces(faces: np.ndarray, vertex_count: int) -> tuple[np.ndarray, int]:
