@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import psutil
 import requests
 import trimesh
 
@@ -34,12 +35,21 @@ DATABASE = "odm_bench"
 REPORT = REPO / "docs" / "benchmarks" / "api_roundtrip.md"
 STL_BYTES_PER_TRIANGLE = 50
 KEY_SCRIPT = """
+# Jobs an earlier run left waiting would run during this one: they are not this run's work.
+env["queue.job"].search([("state", "not in", ("done", "cancelled", "failed"))]).button_cancelled()
 key = env["res.users.apikeys"].sudo().with_user(env.ref("base.user_admin"))._generate(
     None, "bench", None
 )
 env.cr.commit()
 print("API-KEY", key)
 """
+JOBS_SCRIPT = """
+jobs = env["queue.job"].search([("date_created", ">=", "{since}")])
+for group in jobs.read_group([("id", "in", jobs.ids)], ["method_name", "state"],
+                             ["method_name", "state"], lazy=False):
+    print("JOB", group["method_name"], group["state"], group["__count"])
+"""
+JOB_NAMES = {"_odm_slice_reprice": "slice and re-price", "_odm_prepare_viewer": "3D view payload"}
 
 
 def distinct_files(count, megabytes):
@@ -89,6 +99,32 @@ def through_api(files, port, key):
     return timings
 
 
+def measured_load(measure, *args):
+    """``measure(*args)`` and the host's load while it ran: the 1-minute load average at its
+    start and end and the share of all cores busy (every process, other work included): the
+    cores are shared, so the figures say how loaded they were."""
+    start_load = os.getloadavg()[0]
+    psutil.cpu_percent()
+    timings = measure(*args)
+    return timings, {
+        "start": start_load,
+        "end": os.getloadavg()[0],
+        "busy": psutil.cpu_percent(),
+    }
+
+
+def background_jobs(since):
+    """queue_job's jobs created since ``since`` (UTC): {(job, state): count}."""
+    script = JOBS_SCRIPT.format(since=since.strftime("%Y-%m-%d %H:%M:%S"))
+    output = odoo("shell", "-d", DATABASE, input=script).stdout
+    jobs = {}
+    for line in output.splitlines():
+        if line.startswith("JOB "):
+            _mark, method, state, count = line.split()
+            jobs[method, state] = int(count)
+    return jobs
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20)
@@ -101,28 +137,38 @@ def main():
     size_mb = statistics.mean(len(data) for data in files) / 2**20
     with serving(DATABASE) as port:
         through_api(files[:2], port, key)  # warm-up: registry, caches, first imports
-        api = through_api(files[2:], port, key)
-    engine = engine_alone(files[2:])
+        since = datetime.datetime.now(datetime.UTC)
+        api, api_load = measured_load(through_api, files[2:], port, key)
+    engine, engine_load = measured_load(engine_alone, files[2:])
     figures = {
         "api_p50": statistics.median(api),
         "api_p90": percentile(api, 0.9),
         "engine_p50": statistics.median(engine),
     }
-    report = render(figures, size_mb, args.requests)
+    loads = {"API": api_load, "engine alone": engine_load}
+    report = render(figures, size_mb, args.requests, loads, background_jobs(since))
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(report)
     print(report)
 
 
-def render(figures, size_mb, count):
+def render(figures, size_mb, count, loads, jobs):
     ratio = figures["api_p50"] / figures["engine_p50"]
+    load_rows = [
+        f"| {phase} | {load['start']:.2f} | {load['end']:.2f} | {load['busy']:.0f} % |"
+        for phase, load in loads.items()
+    ]
+    job_rows = [
+        f"| {JOB_NAMES.get(method, method)} | {state} | {number} |"
+        for (method, state), number in sorted(jobs.items())
+    ] or ["| (none) | | |"]
     return "\n".join(
         [
             "# Quote API round trip",
             "",
             f"Command: `.odm/venv/bin/python -m bench.bench_api_roundtrip` (last run "
             f"{datetime.date.today().isoformat()}, {os.cpu_count()} cores shared with other work, "
-            f"one Odoo server in threaded mode on 127.0.0.1).",
+            f"one Odoo server in threaded mode on 127.0.0.1 with queue_job's runner).",
             "",
             f"{count} distinct binary STL files of {size_mb:.1f} MB each, posted one after the "
             "other to `/odm/api/v1/quote` (FDM, 10 parts) with an API key, after two warm-up "
@@ -135,6 +181,20 @@ def render(figures, size_mb, count):
             f"| API round trip, p90 | {figures['api_p90']:.2f} |",
             f"| engine alone, p50 | {figures['engine_p50']:.2f} |",
             f"| ratio API / engine (p50) | {ratio:.2f} |",
+            "",
+            "The host while each phase ran (load average over 1 minute; CPU busy over all "
+            "cores and every process, this benchmark's and others'):",
+            "",
+            "| phase | load at start | load at end | CPU busy |",
+            "| --- | ---: | ---: | ---: |",
+            *load_rows,
+            "",
+            "Background jobs the API requests queued (each answer is refined by a slice, each "
+            "part's 3D view is made ahead), by state when the server stopped:",
+            "",
+            "| job | state | count |",
+            "| --- | --- | ---: |",
+            *job_rows,
             "",
             "Target: p50 <= 1 s.",
             "",

@@ -16,24 +16,32 @@ uploads are alike), re-price it (quantity and material), remove it from the cart
 time of ``--think`` seconds (uniform between half and one and a half times) before each step.
 Each step is one form POST and the page it redirects to, timed together.
 
-Reported: p50/p95 latency and errors of the customers' steps, unloaded and loaded; what the
-attacker got back; the workers' process ids before and after, and the server log's lines about
-killed or recycled workers. Results go to ``docs/benchmarks/load.md``.
+Reported: p50/p95 latency and errors of the customers' steps, unloaded and loaded; where the
+workers' time went (the server log's request times by route and by queue_job job, and the
+statements that failed on concurrent updates); what the attacker got back; the workers'
+process ids before and after, and the server log's lines about killed or recycled workers.
+Results go to ``docs/benchmarks/load.md``.
 """
 
 import argparse
 import collections
+import configparser
+import contextlib
 import datetime
+import math
 import os
 import random
+import re
 import shlex
 import statistics
 import sys
 import threading
 import time
 from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
 
 import psutil
+import psycopg2
 import requests
 import trimesh
 
@@ -62,6 +70,15 @@ WORKER_TROUBLE = (
     "max request",
     "Critial worker error",
 )
+# Odoo's request log line: '"GET /odm/quote HTTP/1.1" 200 - 118 0.387 4.260' is the request's
+# queries, its seconds in SQL and its other seconds in the worker.
+REQUEST_LINE = re.compile(
+    r"^(\S+ \S+),\d+ \d+ INFO \S+ werkzeug: .*\"(\w+) (\S+) HTTP/[\d.]+\" \d+ - \d+ "
+    r"([\d.]+) ([\d.]+)"
+)
+# PostgreSQL's message, on the line after Odoo's "bad query" (which carries the time).
+SERIALIZATION_FAILURE = "ERROR: could not serialize access"
+RECORD_ID = re.compile(r"/\d+")
 # Hostile files (tests/engine/hostile.py), each refused before it is expanded.
 ATTACKS = {
     "glTF instancing graph, 2^40 paths": (
@@ -194,6 +211,64 @@ class Run:
     trouble: list
     memory_mb: dict
     host_cpu_pct: float
+    server_time: dict  # phase -> request kind -> seconds in a worker (the server's log)
+    retried: dict  # phase -> statements failed on a concurrent update (request or job retried)
+    phase_seconds: dict  # phase -> how long it lasted
+
+
+def job_methods(config, database):
+    """{job uuid: method} of queue_job's jobs in ``database``: read before it is dropped, they
+    name the runner's requests in the server log."""
+    options = configparser.ConfigParser()
+    options.read(config)
+    db = options["options"]
+    connection = psycopg2.connect(
+        dbname=database,
+        host=db.get("db_host") or None,
+        port=db.get("db_port") or None,
+        user=db.get("db_user") or None,
+        password=db.get("db_password") or None,
+    )
+    with contextlib.closing(connection), connection.cursor() as cursor:
+        cursor.execute("SELECT uuid, method_name FROM queue_job")
+        return dict(cursor.fetchall())
+
+
+def request_kind(method, path, jobs):
+    """A request of the log as the report groups it: its route without record ids, or the job
+    a queue_job runner request ran."""
+    url = urlsplit(path)
+    if url.path == "/queue_job/runjob":
+        uuid = parse_qs(url.query).get("job_uuid", [""])[0]
+        return f"job {jobs.get(uuid, '?')}"
+    return f"{method} {RECORD_ID.sub('/<id>', url.path)}"
+
+
+def server_time(log, phases, jobs):
+    """Seconds each request spent in a worker (SQL included), by phase ({name: (start, end)},
+    by when the request ended) and request kind; and per phase the statements that failed on a
+    concurrent update (Odoo retries such a request, queue_job re-runs such a job)."""
+    seconds = {phase: collections.defaultdict(list) for phase in phases}
+    retried = collections.Counter()
+
+    def phase_of(stamp):
+        at = datetime.datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S")
+        return next((name for name, (start, end) in phases.items() if start <= at <= end), None)
+
+    stamp = None
+    for line in log:
+        if line[:4].isdigit():
+            stamp = line[:19]
+        if line.startswith(SERIALIZATION_FAILURE) and stamp:
+            retried[phase_of(stamp)] += 1
+        found = REQUEST_LINE.match(line)
+        if found:
+            ended, method, path, sql_s, other_s = found.groups()
+            phase = phase_of(ended)
+            if phase:
+                kind = request_kind(method, path, jobs)
+                seconds[phase][kind].append(float(sql_s) + float(other_s))
+    return seconds, retried
 
 
 def worker_memory_mb(pids):
@@ -230,6 +305,11 @@ def load_phase(server, facts, args):
     for thread in threads:
         thread.join()
     return customers, attacker, psutil.cpu_percent()
+
+
+def now():
+    """The time as the server's log writes it (same host, same clock, whole seconds)."""
+    return datetime.datetime.now().replace(microsecond=0)
 
 
 def summary(timings):
@@ -279,22 +359,30 @@ def main():
         alone.round()  # warm-up: the zygote of the worker, caches
         alone.timings.clear()
         alone.errors.clear()
+        phases = {"alone": [now()]}
         for _round in range(args.baseline_rounds):
             alone.round()
+        phases["alone"].append(now())
         before = worker_pids(server)
         print(f"{args.users} customers and an attacker for {args.seconds:g} s...", flush=True)
+        phases["load"] = [now()]
         customers, attacker, host_cpu_pct = load_phase(server, facts, args)
+        phases["load"].append(now())
         time.sleep(2)  # the master replaces a dead worker within a second or so
         after = worker_pids(server)
         memory_mb = worker_memory_mb(after["WorkerHTTP"])
         master_alive = server.process.poll() is None
         log = server.log_path.read_text(errors="replace").splitlines()
         trouble = [line for line in log if any(mark in line for mark in WORKER_TROUBLE)]
+        jobs = job_methods(args.config, database)
     finally:
         server.stop()
         drop_database(args.config, database)
+    spent, retried = server_time(log, phases, jobs)
+    lasted = {phase: (end - start).total_seconds() for phase, (start, end) in phases.items()}
     run = Run(
-        alone, customers, attacker, before, after, master_alive, trouble, memory_mb, host_cpu_pct
+        *(alone, customers, attacker, before, after, master_alive, trouble, memory_mb),
+        *(host_cpu_pct, spent, retried, lasted),
     )
     report = render(args, run)
     if not args.no_report:
@@ -347,6 +435,7 @@ def render(args, run):
         if run.host_cpu_pct >= SATURATED_CPU_PCT
         else ""
     )
+    time_rows, busy = server_time_rows(run)
     verdict_latency = "met" if ratio <= TARGET_RATIO else "missed"
     verdict_errors = "met" if not errors else "missed"
     return f"""# Load: portal customers on the prefork server, with an attacker
@@ -378,6 +467,21 @@ another customer, uploads hostile files back to back.
 - Under load the server answered {under_load["count"] / args.seconds:.2f} steps/s while the
   host's CPU was {run.host_cpu_pct:.0f} % busy ({os.cpu_count()} cores, all processes).{saturation}
 
+Where the workers' time went, from the server's log (each request's seconds in a worker, SQL
+included, by when it ended; a *job* is queue_job's runner having a worker run that job). A
+customer's step is a POST and the page it redirects to; under load the step also waits for a
+free worker, which the log does not count:
+
+| request | alone: count | p50 (s) | worker-s | under load: count | p50 (s) | p95 (s) | worker-s |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+{chr(10).join(time_rows)}
+
+- Workers busy on average: alone {busy["alone"]:.2f}, under load {busy["load"]:.2f} of
+  {args.workers} (background jobs: {busy["alone jobs"]:.2f} and {busy["load jobs"]:.2f}).
+- Statements that failed on a concurrent update of the same rows, each making Odoo retry the
+  request or queue_job re-run the job: alone {run.retried["alone"]}, under load
+  {run.retried["load"]}.
+
 What the attacker got (422 is the refusal with its reason on the page):
 
 | hostile file | uploads | answers | median (s) |
@@ -397,6 +501,33 @@ latter). Server log lines about killed or recycled workers:
 
 {trouble_text}
 """
+
+
+def seconds_text(seconds):
+    """Seconds for a table cell; a dash where there was nothing to time."""
+    return "-" if math.isnan(seconds) else f"{seconds:.2f}"
+
+
+def server_time_rows(run):
+    """The log's request kinds, heaviest under load first, and the workers' average business."""
+    alone, load = run.server_time["alone"], run.server_time["load"]
+    kinds = sorted({*alone, *load}, key=lambda kind: -sum(load.get(kind, ())))
+    rows = []
+    for kind in kinds:
+        one, many = summary(alone.get(kind, [])), summary(load.get(kind, []))
+        rows.append(
+            f"| {kind} | {one['count']} | {seconds_text(one['p50'])} | "
+            f"{sum(alone.get(kind, [])):.0f} | {many['count']} | {seconds_text(many['p50'])} | "
+            f"{seconds_text(many['p95'])} | {sum(load.get(kind, [])):.0f} |"
+        )
+    busy = {}
+    for phase, seconds in (("alone", alone), ("load", load)):
+        span = max(run.phase_seconds[phase], 1)
+        busy[phase] = sum(map(sum, seconds.values())) / span
+        busy[f"{phase} jobs"] = (
+            sum(sum(times) for kind, times in seconds.items() if kind.startswith("job ")) / span
+        )
+    return rows, busy
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 {
     "name": "ODM Manufacturing",
     "summary": "Make-to-order production of quoted parts, scheduled on real machine capacity",
-    "version": "18.0.2.2.0",
+    "version": "18.0.2.3.0",
     "category": "Manufacturing/On-Demand Manufacturing",
     "website": "https://github.com/odm-for-odoo/odm",
     "author": "ODM for Odoo contributors",

@@ -3,7 +3,7 @@
 {
     "name": "ODM Partner Network",
     "summary": "Share capacity with partner manufacturers and route work to the best one",
-    "version": "18.0.2.2.0",
+    "version": "18.0.2.3.0",
     "category": "Manufacturing/On-Demand Manufacturing",
     "website": "https://github.com/odm-for-odoo/odm",
     "author": "ODM for Odoo contributors",

@@ -3,7 +3,7 @@
 {
     "name": "ODM Quote",
     "summary": "Instant, explained quotes for 3D parts: price, lead time and manufacturability",
-    "version": "18.0.2.2.0",
+    "version": "18.0.2.3.0",
     "category": "Manufacturing/On-Demand Manufacturing",
     "website": "https://github.com/odm-for-odoo/odm",
     "author": "ODM for Odoo contributors",

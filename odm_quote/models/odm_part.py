@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import formatLang
+from odoo.tools import SQL, formatLang
 
 from odoo.addons.queue_job.job import identity_exact
 
@@ -15,6 +15,7 @@ from odm_engine.mesh import sandbox, viewer_export
 from odm_engine.mesh.batch import UploadBatch
 from odm_engine.mesh.errors import MeshError
 from odm_engine.mesh.limits import RequestBudget
+from odm_engine.pricing.processes.plate import LAYER_TABLES, stale_layer_tables
 from odm_engine.pricing.quote import compare_processes
 from odm_engine.service import ENGINE_VERSION, analyse_upload
 
@@ -26,6 +27,21 @@ ANALYSIS_MEMORY_PARAM = "odm_quote.analysis_memory_mb"
 DEFAULT_ANALYSIS_TIMEOUT_S = 60
 DEFAULT_REQUEST_ANALYSIS_TIMEOUT_S = 180
 DEFAULT_ANALYSIS_MEMORY_MB = 4096
+# What analysing a stored file again rewrites: the engine's measures, never the file, its
+# unit (the customer's choice or the first inference) or its owner.
+REFRESHED_FIELDS = (
+    "analysis",
+    "engine_version",
+    "thumbnail",
+    "volume_mm3",
+    "area_mm2",
+    "size_x_mm",
+    "size_y_mm",
+    "size_z_mm",
+    "bodies",
+    "triangles",
+    "watertight",
+)
 # What a stored viewer payload was made by: one made by another format or engine is made again.
 VIEWER_MADE_BY = f"odm-viewer {viewer_export.FORMAT_VERSION}, engine {ENGINE_VERSION}"
 
@@ -378,6 +394,55 @@ class OdmPart(models.Model):
             {"viewer_payload": base64.b64encode(blobs[0]), "viewer_payload_key": VIEWER_MADE_BY}
         )
         return blobs[0]
+
+    @api.model
+    def _odm_queue_stale_refresh(self):
+        """One ``_odm_refresh_analysis`` job per part whose stored layer tables this engine
+        does not read (run by the upgrade that changed them), so the upgrade itself analyses
+        nothing: each file is analysed again later, in the bounded child process."""
+        stale = SQL(" OR ").join(
+            SQL(
+                "(analysis -> %s ->> 'version') IS DISTINCT FROM %s",
+                tables.ANALYSIS_KEY,
+                str(tables.TABLE_VERSION),
+            )
+            for tables in LAYER_TABLES.values()
+        )
+        self.flush_model(["analysis"])
+        self.env.cr.execute(
+            SQL("SELECT id FROM odm_part WHERE analysis IS NOT NULL AND (%s)", stale)
+        )
+        parts = self.browse(row[0] for row in self.env.cr.fetchall())
+        for part in parts:
+            part.with_delay(
+                description=self.env._("Analyse %(part)s again", part=part.name),
+                identity_key=identity_exact,
+            )._odm_refresh_analysis()
+        return parts
+
+    def _odm_refresh_analysis(self):
+        """Job queued when an upgrade changed what the engine stores for its layer-based
+        estimates (``stale_layer_tables``): the stored file is analysed again so the part
+        prices layer by layer once more. Frozen quotes keep their figures; the file, its
+        unit and owner stay as they are. A file the new limits refuse is left as it was."""
+        self.ensure_one()
+        stale = stale_layer_tables(self.analysis or {})
+        if not stale:
+            return "up to date"
+        try:
+            values = self._analysed_values(
+                base64.b64decode(self.with_context(bin_size=False).file),
+                self.file_name,
+                unit=self.unit,
+                partner=self.partner_id,
+                digest=self.sha256,
+            )
+        except PartRefusedError as error:
+            return error.args[0]
+        # Analysed in the unit the part has: how that unit was found stays what it was.
+        values["analysis"].update(unit_inferred=self.unit_inferred, unit_reason=self.unit_reason)
+        self.write({name: values[name] for name in REFRESHED_FIELDS})
+        return f"analysed again for {', '.join(stale)}"
 
     @api.model
     def _analysis_limits(self):

@@ -71,8 +71,16 @@ class OdmSliceResult(models.Model):
     @api.model
     def _odm_stored_for(self, part, machine_code, material):
         """The stored slice (SliceResult.to_dict()) of ``part`` quoted on ``machine_code`` in
-        ``material``, None when it was not sliced yet: re-quotes of a file cost nothing."""
-        stored = self._odm_stored(part.company_id, self._odm_key(part, machine_code, material))
+        ``material``, None when it was not sliced yet: re-quotes of a file cost nothing.
+
+        None too when the slicer has no profile for that printer or material (an FDM material
+        without one): pricing goes on with the estimate, and the slicing job, if one is
+        queued, ends with that reason on the line or quote instead of an error page."""
+        try:
+            key = self._odm_key(part, machine_code, material)
+        except ValueError:
+            return None
+        stored = self._odm_stored(part.company_id, key)
         return stored.result if stored else None
 
     @api.model

@@ -169,8 +169,10 @@ class SaleOrderLine(models.Model):
         its price: the slice is recorded and a person is told when it differs much.
         """
         self.ensure_one()
-        technology = self.odm_process_id.technology
-        if not (self.exists() and self.odm_part_id and technology in precise.SLICED_TECHNOLOGIES):
+        # A line removed since (the customer changed their mind) has nothing left to slice.
+        if not self.exists() or not self.odm_part_id:
+            return
+        if self.odm_process_id.technology not in precise.SLICED_TECHNOLOGIES:
             return
         part, instant = self.odm_part_id, self.odm_quote_id
         try:

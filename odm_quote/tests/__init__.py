@@ -1,6 +1,7 @@
 from . import test_odm_quote_configuration
 from . import test_odm_security
 from . import test_odm_pricing_config
+from . import test_odm_part_refresh
 from . import test_odm_part_upload
 from . import test_odm_quote_api
 from . import test_odm_quote_report
@@ -16,3 +17,4 @@ from . import test_odm_part_specification
 from . import test_odm_batch_upload
 from . import test_odm_portal_display
 from . import test_odm_price_grid_runs
+from . import test_odm_slice_job_edges

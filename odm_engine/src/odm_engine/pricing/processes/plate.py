@@ -39,6 +39,17 @@ def reads_layer_table(table: Mapping[str, Any] | None, tables: ModuleType) -> bo
     return bool(table) and table.get("version") == tables.TABLE_VERSION
 
 
+def stale_layer_tables(analysis: Mapping[str, Any]) -> tuple[str, ...]:
+    """Technologies whose layer table this engine does not read in ``analysis`` (missing, or
+    stored by another version): analysing the file again gives that technology its layer-based
+    estimate back, which until then falls back to the volume formula."""
+    return tuple(
+        technology
+        for technology, tables in LAYER_TABLES.items()
+        if not reads_layer_table(analysis.get(tables.ANALYSIS_KEY), tables)
+    )
+
+
 def prices_by_layers(technology: str, analysis: Mapping[str, Any]) -> bool:
     """Whether a ``technology`` quote of this analysis is priced layer by layer."""
     tables = LAYER_TABLES.get(technology)
