@@ -1,8 +1,10 @@
 """The layer-based FDM estimate: the fine-layer table of the analysis and its pricing."""
 
+import base64
 import dataclasses
 import json
 import math
+import zlib
 from types import SimpleNamespace
 
 import numpy as np
@@ -181,6 +183,65 @@ def test_overlapping_bodies_are_printed_once(meshgen):
     assert columns[0]["area_mm2"][50] == pytest.approx(600.0, rel=0.02)
 
 
+def test_overlapping_bodies_are_one_island_and_bodies_apart_stay_apart(meshgen):
+    """Each layer of two boxes pushed into each other has one outline, as their union; a box
+    apart, and a pin standing in a frame's hole, stay islands of their own."""
+    frame = np.ones((20, 20, 10), dtype=bool)
+    frame[4:16, 4:16, :] = False
+    bodies = np.vstack(
+        [
+            meshgen.box((20.0, 20.0, 10.0), (0, 40, 0)),
+            meshgen.box((20.0, 20.0, 10.0), (10, 40, 0)),
+            meshgen.box((10.0, 10.0, 10.0), (50, 40, 0)),
+            meshgen.voxels(frame),
+            meshgen.box((4.0, 4.0, 10.0), (8, 8, 0)),
+        ]
+    )
+    table = analyse(meshgen.part(bodies), fdm_layers=True).to_dict()[layers.ANALYSIS_KEY]
+    columns = layers.unpack(table)
+    # Loops: the pair's union, the box apart, the frame's outline and hole, the pin.
+    assert columns["loops"][50] == 5
+    assert columns["holes"][50] == 1
+    union = np.vstack([meshgen.box((30.0, 20.0, 10.0))])
+    pair = np.vstack([meshgen.box((20.0, 20.0, 10.0)), meshgen.box((20.0, 20.0, 10.0), (10, 0, 0))])
+    profile = layers.FdmProfile.load("MK4", "PLA")
+    overlapping, single = (
+        layers.estimate(
+            analyse(meshgen.part(body), fdm_layers=True).to_dict()[layers.ANALYSIS_KEY], profile
+        )
+        for body in (pair, union)
+    )
+    assert overlapping.time_by_feature_s["travel"] == pytest.approx(
+        single.time_by_feature_s["travel"], rel=0.05
+    )
+
+
+def test_a_lattice_of_many_overlapping_bodies_is_one_island_in_bounded_time(meshgen):
+    """Past MAX_OUTLINE_PAIRS outline pairs on a layer, outlines whose boxes meet are one."""
+    bars = np.vstack(
+        [meshgen.box((3.0, 3.0, 5.0), (2.5 * i, 2.5 * j, 0)) for i in range(6) for j in range(6)]
+    )
+    table = analyse(meshgen.part(bars), fdm_layers=True).to_dict()[layers.ANALYSIS_KEY]
+    assert layers.unpack(table)["loops"][25] == 1
+
+
+@pytest.mark.parametrize(("ledge_z", "supported"), [(0.25, False), (1.0, True)])
+def test_an_overhang_too_near_the_plate_for_a_contact_layer_is_not_supported(
+    meshgen, ledge_z, supported
+):
+    """PrusaSlicer does not support an overhang whose contact layer would fall below the first
+    layer's height; one a few layers up gets its column as before."""
+    part = meshgen.part(meshgen.box((20.0, 20.0, 5.0)))
+    mesh = clean_mesh(part.vertices, part.faces, part.indexed, part.vertex_bounds)
+    # One column of 20 mm2 on the plate under a ledge at ledge_z, with 1 mm of free edge.
+    column = (np.array([ledge_z]), np.zeros(1), np.array([20.0]), np.zeros(1, bool), np.ones(1))
+    table = layers.layer_table(
+        mesh.vertices, mesh.faces, mesh.topology.neighbour, np.eye(3), supports=column
+    )
+    estimate = layers.estimate(table, layers.FdmProfile.load("MK4", "PLA"))
+    assert (estimate.grams_by_feature["support"] > 0) is supported
+
+
 def test_supports_stand_wider_than_the_overhang_past_its_free_edges(meshgen):
     """A 20 x 20 mm cap on a 4 x 4 mm stem: PrusaSlicer grows the cap's contact area past the
     cap's rim (not at the stem) and snaps the support to its grid."""
@@ -251,3 +312,65 @@ def test_a_small_screw_lying_weighs_what_the_slicer_prints(meshgen):
     estimate = layers.estimate(analysis[layers.ANALYSIS_KEY], layers.FdmProfile.load("MK4", "PLA"))
     assert estimate.material_g == pytest.approx(0.20, rel=0.25)
     assert estimate.grams_by_feature["support"] > 0.02
+
+
+def frustum_table(meshgen, top: float, height: float) -> dict:
+    """The table of a square frustum on a 30 mm base, ``top`` mm wide ``height`` mm up."""
+    low, high = 15.0, top / 2
+    corners = [(-1, -1), (1, -1), (1, 1), (-1, 1)]
+    bottom = [(x * low, y * low, 0.0) for x, y in corners]
+    lid = [(x * high, y * high, height) for x, y in corners]
+    faces = [(bottom[0], bottom[2], bottom[1]), (bottom[0], bottom[3], bottom[2])]
+    faces += [(lid[0], lid[1], lid[2]), (lid[0], lid[2], lid[3])]
+    for k in range(4):
+        a, b = bottom[k], bottom[(k + 1) % 4]
+        faces += [(a, b, lid[(k + 1) % 4]), (a, lid[(k + 1) % 4], lid[k])]
+    part = meshgen.part(np.array(faces))
+    mesh = clean_mesh(part.vertices, part.faces, part.indexed, part.vertex_bounds)
+    return layers.layer_table(mesh.vertices, mesh.faces, mesh.topology.neighbour, np.eye(3))
+
+
+@pytest.mark.parametrize(
+    ("height", "ring_kept"),
+    [
+        # Sides 2.5 mm up per mm in: the 4 layers above reach 0.32 mm in, under a solid line.
+        (25.0, False),
+        # Sides 1 mm up per mm in: a ring of 0.8 mm, about two solid lines.
+        (10.0, True),
+    ],
+)
+def test_vertical_shells_narrower_than_a_solid_line_are_dropped(meshgen, height, ring_kept):
+    """ensure_vertical_shell_thickness makes solid the ring of each layer that is not inside
+    the layers within reach; PrusaSlicer then opens that shell by a solid infill spacing
+    (discover_vertical_shells), so a steep slope's narrow ring gets no solid infill and a
+    gentler slope's wider ring keeps it."""
+    table = frustum_table(meshgen, 10.0, height)
+    shells = layers.estimate(table, layers.FdmProfile.load("MK4", "PLA"))
+    without = layers.estimate(
+        table, layers.FdmProfile.load("MK4", "PLA", {"ensure_vertical_shell_thickness": 0})
+    )
+    solid = shells.grams_by_feature["solid_infill"]
+    plain = without.grams_by_feature["solid_infill"]
+    if ring_kept:
+        assert solid > plain * 1.1
+    else:
+        assert solid == pytest.approx(plain, rel=1e-3)
+
+
+def test_a_table_stored_before_the_slope_columns_still_prices(meshgen):
+    """Tables stored before the contour across each surface class was kept lack those columns:
+    the estimate takes each class's middle slope instead (the same table version reads)."""
+    table = frustum_table(meshgen, 10.0, 10.0)
+    columns = layers.unpack(table)
+    kept = [name for name in table["columns"] if "_contour_mm_" not in name]
+    data = np.stack([columns[name].astype(np.float32) for name in kept])
+    older = dict(
+        table,
+        columns=kept,
+        data=base64.b64encode(zlib.compress(data.tobytes())).decode("ascii"),
+    )
+    profile = layers.FdmProfile.load("MK4", "PLA")
+    assert len(kept) < len(table["columns"])
+    assert layers.estimate(older, profile).print_time_s == pytest.approx(
+        layers.estimate(table, profile).print_time_s, rel=0.05
+    )

@@ -41,6 +41,18 @@ PINNED = {
     "contour_mm_dir_3": 5538.176008939743,
     "contour_mm_dir_4": 5389.615878880024,
     "contour_mm_dir_5": 5195.0778549313545,
+    # Contour by the surface class of the faces it crosses (added with them; they add up to
+    # contour_mm).
+    "up_contour_mm_0": 0.5205867886543274,
+    "up_contour_mm_1": 199.45646941661835,
+    "up_contour_mm_2": 4718.256634354591,
+    "up_contour_mm_3": 7264.780862569809,
+    "up_contour_mm_4": 5412.305294036865,
+    "down_contour_mm_0": 1.0030977725982666,
+    "down_contour_mm_1": 200.084224909544,
+    "down_contour_mm_2": 4717.094836950302,
+    "down_contour_mm_3": 7265.195346236229,
+    "down_contour_mm_4": 5412.1142320632935,
 }
 
 
@@ -109,3 +121,63 @@ def test_an_open_edge_ends_its_contour_without_a_successor(meshgen):
     columns = layers.unpack(layers.layer_table(vertices, faces, topology.neighbour, np.eye(3)))
     assert columns["contour_mm"][25] == pytest.approx(40.0)
     assert columns["loops"][25] == 1
+
+
+def frustum(base: float, top: float, height: float) -> np.ndarray:
+    """Triangles of a square frustum standing on its base (sides of base, top: centred)."""
+    low, high = base / 2, top / 2
+    corners = [(-1, -1), (1, -1), (1, 1), (-1, 1)]
+    bottom = [(x * low, y * low, 0.0) for x, y in corners]
+    lid = [(x * high, y * high, height) for x, y in corners]
+    faces = [(bottom[0], bottom[2], bottom[1]), (bottom[0], bottom[3], bottom[2])]
+    faces += [(lid[0], lid[1], lid[2]), (lid[0], lid[2], lid[3])]
+    for k in range(4):
+        a, b = bottom[k], bottom[(k + 1) % 4]
+        c, d = lid[(k + 1) % 4], lid[k]
+        faces += [(a, b, c), (a, c, d)]
+    return np.array(faces, dtype=np.float64)
+
+
+def test_the_contour_across_each_surface_class_gives_its_slope(meshgen):
+    """A frustum's sides rise 2.5 mm per mm inward: each layer's contour lies on them, and
+    the contour across them times the pitch over their projected area is that slope."""
+    part = meshgen.part(frustum(30.0, 10.0, 25.0))
+    vertices, faces, _ = weld(part.vertices, part.faces)
+    topology = edge_topology(faces, len(vertices))
+    columns = layers.unpack(layers.layer_table(vertices, faces, topology.neighbour, np.eye(3)))
+    steep = int(np.searchsorted(layers.SLOPE_EDGES_TAN, 2.5))
+    middle = slice(10, 240)
+    contour = columns[f"up_contour_mm_{steep}"][middle]
+    np.testing.assert_allclose(contour, columns["contour_mm"][middle], rtol=1e-5)
+    slope = contour * layers.PITCH_MM / columns[f"up_mm2_{steep}"][middle]
+    np.testing.assert_allclose(slope, 2.5, rtol=1e-3)
+    others = set(layers.COLUMNS) & {f"up_contour_mm_{i}" for i in range(5) if i != steep}
+    assert all(columns[name][middle].sum() == 0 for name in others)
+
+
+def test_a_flat_top_on_a_layer_boundary_tops_the_layer_under_it(meshgen):
+    """A 1 mm step 3 mm up (a round height, on a fine-layer boundary): its top surface is the
+    top of the layer under the boundary, whose section (at its mid-plane) still holds the step
+    while the layer over it no longer does; the part's bottom is the bottom of the first layer.
+    The same 2 micrometres higher (a file's rounding) changes nothing."""
+    occupied = np.zeros((2, 1, 5), dtype=bool)
+    occupied[0, 0, :] = True
+    occupied[1, 0, :3] = True
+    part = meshgen.part(meshgen.voxels(occupied))
+    vertices, faces, _ = weld(part.vertices, part.faces)
+    topology = edge_topology(faces, len(vertices))
+    for lift in (0.0, 0.002):
+        raised = vertices + np.where(np.isclose(vertices[:, 2], 3.0), lift, 0.0)[:, None] * [
+            0,
+            0,
+            1,
+        ]
+        table = layers.layer_table(raised, faces, topology.neighbour, np.eye(3))
+        columns = layers.unpack(table)
+        up, down = columns["up_mm2_0"], columns["down_mm2_0"]
+        assert up[29] == pytest.approx(1.0)
+        assert up[49] == pytest.approx(1.0)
+        assert up.sum() == pytest.approx(2.0)
+        assert down[0] == pytest.approx(2.0)
+        assert columns["area_mm2"][29] == pytest.approx(2.0)
+        assert columns["area_mm2"][30] == pytest.approx(1.0)

@@ -6,7 +6,8 @@ Two steps, split where the mesh stops being available:
    mesh at a fine pitch (``PITCH_MM``) and keeps, per fine layer, what any slicing profile needs:
    contour length and area, loops and holes, the length of small loops (printed slower), corners
    by sharpness, contour length by direction, the projected area of the surfaces facing up and
-   down by slope (which become top and bottom skins), and the area of support columns and of
+   down by slope (which become top and bottom skins) and the contour across them (their slope,
+   layer by layer), and the area of support columns and of
    the overhangs they hold, with the length of the overhangs' free edges and outlines. It is
    vectorised end to end: one pass over the (triangle, plane) crossings in runs of triangles
    small enough to stay in the processor's cache, each crossing a few multiply-adds on its
@@ -15,22 +16,25 @@ Two steps, split where the mesh stops being available:
    the edge the contour leaves by). The table is stored packed in the analysis under
    ``ANALYSIS_KEY``, so a quote is re-priced from the stored analysis with any printer and
    material profile without the mesh.
-2. ``estimate(table, profile)`` aggregates the fine layers into the profile's layers and
-   builds the toolpaths a slicer would: perimeters on every contour, offset by the extrusion
-   width (a closed loop offset inward by d shortens by 2*pi*d, a hole grows by as much; thin
-   layers hold only as many lines as their area allows), top and bottom solid skins from the
-   up- and down-facing surfaces within ``top_solid_layers`` / ``bottom_solid_layers``, clipped
-   to the region inside the perimeters, bridges over air, sparse infill from the remaining
+2. ``estimate(table, profile)`` aggregates the fine layers into the profile's layers and builds
+   the toolpaths a slicer would: perimeters on every contour, offset by the extrusion width (a
+   closed loop offset inward by d shortens by 2*pi*d, a hole grows by as much; thin layers hold
+   only as many lines as their area allows), top and bottom solid skins from the up- and
+   down-facing surfaces within ``top_solid_layers`` / ``bottom_solid_layers``, clipped to the
+   region inside the perimeters (the vertical shells on slopes regularised as PrusaSlicer's
+   discover_vertical_shells opens them), bridges over air, sparse infill from the remaining
    region at the profile's density with its anchors along the boundary, supports and their
    interface layers under the overhangs grown by PrusaSlicer's contact margin and snapped to its
-   support grid, travel and retractions to every loop, fill piece and island. Time comes from a
+   support grid (none under an overhang too near the plate for a contact layer), travel and
+   retractions to every loop, fill piece and island. Time comes from a
    motion model: per-feature speeds capped by the filament's volumetric flow and the machine's
    feed rates, trapezoidal acceleration on every run between corners (with the jerk-limited
    junction speed of each corner class), the first-layer speed and acceleration, the retraction
    and Z-lift moves with their own accelerations, and the cooling slow-down to
    ``slowdown_below_layer_time`` reckoned as PrusaSlicer's CoolingBuffer does. Material is the
    extrusion cross-section (PrusaSlicer's rounded rectangle) times the path length. Overlapping
-   bodies are counted once (the union's share of their summed volume and surface).
+   bodies are counted once (the union's share of their summed volume and surface), and the
+   outlines they overlap with on a layer as one island (``_merged_outlines``).
 
 Every figure comes from the PrusaSlicer profile set (``FdmProfile.load``: the same ``.ini``
 files the precise mode and the machine link slice with). There is no constant fitted to parts:
@@ -69,6 +73,9 @@ RUN_PIECES = 1 << 16
 SUPPORT_MARGIN_MM = 1.5
 # PrusaSlicer prints loops no longer than a 6.5 mm radius circle at small_perimeter_speed.
 SMALL_LOOP_MM = 2 * math.pi * 6.5
+# Outline pairs tested point by point per fine layer when bodies overlap (bounded time for a
+# lattice of many overlapping bodies); past it, outlines whose boxes meet are taken as one.
+MAX_OUTLINE_PAIRS = 200
 # Corner classes by turn angle (degrees): below the first a contour is smooth.
 CORNER_EDGES_DEG = (3.0, 10.0, 30.0, 60.0, 120.0)
 # Surface classes by slope, as tan(angle from horizontal): flat, shallow ... steep.
@@ -97,7 +104,19 @@ DIRECTION_BINS = 6
 _DIRECTION_COLUMNS = tuple(f"contour_mm_dir_{i}" for i in range(DIRECTION_BINS))
 _UP_COLUMNS = tuple(f"up_mm2_{i}" for i in range(len(SLOPE_EDGES_TAN) + 1))
 _DOWN_COLUMNS = tuple(f"down_mm2_{i}" for i in range(len(SLOPE_EDGES_TAN) + 1))
-COLUMNS = _BASE_COLUMNS + _CORNER_COLUMNS + _UP_COLUMNS + _DOWN_COLUMNS + _DIRECTION_COLUMNS
+# Contour length across the faces of each surface class: with the class's projected area, the
+# slope its surfaces have in that layer (tables stored before these columns lack them).
+_UP_CONTOUR_COLUMNS = tuple(f"up_contour_mm_{i}" for i in range(len(SLOPE_EDGES_TAN) + 1))
+_DOWN_CONTOUR_COLUMNS = tuple(f"down_contour_mm_{i}" for i in range(len(SLOPE_EDGES_TAN) + 1))
+COLUMNS = (
+    _BASE_COLUMNS
+    + _CORNER_COLUMNS
+    + _UP_COLUMNS
+    + _DOWN_COLUMNS
+    + _DIRECTION_COLUMNS
+    + _UP_CONTOUR_COLUMNS
+    + _DOWN_CONTOUR_COLUMNS
+)
 # Surface classes per fine layer: facing up or down, by slope.
 _SURFACE_CLASSES = len(_UP_COLUMNS) + len(_DOWN_COLUMNS)
 
@@ -129,7 +148,8 @@ def layer_table(
     overhangs: the length of the contour across them is kept per layer (the slicer's contact
     layers follow it). ``union_share`` (volume, area) is the share of the summed bodies the
     union keeps (``overlap.union_share``): overlapping bodies are printed once, so their
-    sections' areas and contours are scaled down by it.
+    sections' areas and contours are scaled down by it; below 1, the outlines of a layer that
+    overlap are counted as one loop (``_merged_outlines``).
 
     The triangles are worked in runs of about ``RUN_PIECES`` pieces (``_runs``): arrays that
     stay in the processor's cache, and memory used again rather than asked of the system anew
@@ -152,15 +172,17 @@ def layer_table(
     # Leaning more than the angle from vertical, downwards: the tangent of the face's angle
     # from horizontal (horizontal / |normal_z|) is under the angle's cotangent.
     cotangent = 1 / math.tan(math.radians(overhang_angle_deg))
-    sections = _Sections(bottom, top, pitch, bins)
+    # Overlapping bodies: the outlines that overlap on a layer are one island.
+    sections = _Sections(bottom, top, pitch, bins, outlines=union_share[1] < 1.0)
     del bottom, top
     surfaces = np.zeros(bins * _SURFACE_CLASSES)
     for start, stop in _runs(sections.offsets):
         run = _SortedFaces.of(x, y, z, faces[start:stop], neighbour[start:stop])
         normal_z, horizontal = _tilt(run)
         overhanging = (normal_z < 0) & (horizontal < -normal_z * cotangent)
-        sections.add(run, start, stop, overhanging)
-        surfaces += _surfaces(run, normal_z, horizontal, pitch, bins)
+        face_class = _surface_class(normal_z, horizontal)
+        sections.add(run, start, stop, overhanging, face_class)
+        surfaces += _surfaces(run, normal_z, face_class, pitch, bins)
     columns = sections.columns()
     surfaces = surfaces.reshape(bins, 2, len(_UP_COLUMNS))
     for facing, names in enumerate((_UP_COLUMNS, _DOWN_COLUMNS)):
@@ -171,7 +193,17 @@ def layer_table(
     for name in COLUMNS:
         if name == "area_mm2":
             columns[name] = np.asarray(columns[name]) * volume_share
-        elif name.startswith(("contour", "small_loop", "corners_", "up_mm2", "down_mm2")):
+        elif name.startswith(
+            (
+                "contour",
+                "small_loop",
+                "corners_",
+                "up_mm2",
+                "down_mm2",
+                "up_contour",
+                "down_contour",
+            )
+        ):
             columns[name] = np.asarray(columns[name]) * area_share
     data = np.stack([np.asarray(columns[name], dtype=np.float32) for name in COLUMNS])
     return {
@@ -282,8 +314,11 @@ class _Sections:
     is kept whole.
     """
 
-    def __init__(self, bottom: np.ndarray, top: np.ndarray, pitch: float, bins: int):
-        """``bottom`` and ``top``: each triangle's lowest and highest corner."""
+    def __init__(
+        self, bottom: np.ndarray, top: np.ndarray, pitch: float, bins: int, outlines: bool = False
+    ):
+        """``bottom`` and ``top``: each triangle's lowest and highest corner; ``outlines``
+        keeps every piece's ends (overlapping bodies: ``_merged_outlines``)."""
         self.pitch, self.bins = pitch, bins
         # Planes at the middle of every fine layer: (k + 0.5) * pitch, strictly below the top.
         self.first = np.ceil(bottom / pitch - 0.5).astype(np.int64)
@@ -304,11 +339,22 @@ class _Sections:
         self.after_index = np.empty(total, dtype=np.int64)
         self.cornered = np.empty(total, dtype=bool)
         self.contour = np.zeros(bins)
-        self.overhang_contour = np.zeros(bins)
+        # Contour length by surface class of the face it crosses, and whether it overhangs.
+        self.by_class = np.zeros(bins * _SURFACE_CLASSES * 2)
         self.by_direction = np.zeros(bins * DIRECTION_BINS)
+        # Each piece's ends (x, y where it enters, x, y where it leaves), when kept.
+        self.ends = np.empty((total, 4)) if outlines else None
 
-    def add(self, run: _SortedFaces, start: int, stop: int, overhanging: np.ndarray) -> None:
-        """The pieces of triangles start to stop (``run``, sorted)."""
+    def add(
+        self,
+        run: _SortedFaces,
+        start: int,
+        stop: int,
+        overhanging: np.ndarray,
+        face_class: np.ndarray,
+    ) -> None:
+        """The pieces of triangles start to stop (``run``, sorted; ``face_class`` as
+        ``_surface_class``)."""
         pitch, bins = self.pitch, self.bins
         first, counts = self.first[start:stop], self.counts[start:stop]
         # The first plane at or above b (the same float test as comparing each plane with zb).
@@ -328,6 +374,8 @@ class _Sections:
         plane = np.repeat(self.plane_start[start:stop], counts)
         plane += index
         self.plane[pieces] = plane
+        if self.ends is not None:
+            self.ends[pieces] = _piece_ends(run, plane * pitch + pitch / 2, half_of_piece)
         u = (plane + 0.5) * pitch
         u -= half.base_z.take(half_of_piece)
         length = half.length_rate.take(half_of_piece)
@@ -359,9 +407,12 @@ class _Sections:
         self.cornered[pieces] = valid
         self.direction[pieces] = half.direction.take(half_of_piece)
         self.contour += np.bincount(plane, weights=length, minlength=bins)
-        over = np.concatenate([overhanging, overhanging]).take(half_of_piece)
-        self.overhang_contour += np.bincount(
-            plane, weights=np.where(over, length, 0.0), minlength=bins
+        # One count for both: the face's surface class, and whether it overhangs.
+        code = face_class * 2 + overhanging
+        self.by_class += np.bincount(
+            plane * (_SURFACE_CLASSES * 2) + np.concatenate([code, code]).take(half_of_piece),
+            weights=length,
+            minlength=bins * _SURFACE_CLASSES * 2,
         )
         # Contour length by direction (each half's pieces all point one way).
         folded = np.remainder(half.direction, math.pi / 2)
@@ -393,15 +444,21 @@ class _Sections:
         loop_plane[label] = plane
         loop_length = np.bincount(label, weights=self.length, minlength=loops)
         loop_area = np.bincount(label, weights=self.twice_area, minlength=loops) / 2
-        del label
         closed = loop_length > 0
         hole = closed & (loop_area < 0)
+        merged = np.zeros(bins, dtype=np.int64)
+        if self.ends is not None:
+            merged = _merged_outlines(
+                self.ends, label, loop_plane, closed=closed, hole=hole, bins=bins
+            )
+        del label
         small = closed & (loop_length <= SMALL_LOOP_MM)
+        by_class = self.by_class.reshape(bins, _SURFACE_CLASSES, 2)
         columns = {
             "contour_mm": self.contour,
-            "overhang_contour_mm": self.overhang_contour,
+            "overhang_contour_mm": by_class[:, :, 1].sum(axis=1),
             "area_mm2": np.bincount(plane, weights=self.twice_area, minlength=bins) / 2,
-            "loops": np.bincount(loop_plane[closed], minlength=bins),
+            "loops": np.bincount(loop_plane[closed], minlength=bins) - merged,
             "holes": np.bincount(loop_plane[hole], minlength=bins),
             "large_holes": np.bincount(loop_plane[hole & ~small], minlength=bins),
             "small_loop_mm": np.bincount(
@@ -411,6 +468,8 @@ class _Sections:
         by_direction = self.by_direction.reshape(bins, DIRECTION_BINS)
         for index, name in enumerate(_DIRECTION_COLUMNS):
             columns[name] = by_direction[:, index]
+        for index, name in enumerate(_UP_CONTOUR_COLUMNS + _DOWN_CONTOUR_COLUMNS):
+            columns[name] = by_class[:, index].sum(axis=1)
         # The corner at the leaving edge: the turn between this piece's direction and its
         # successor's. Class -1 (smooth) goes to a column of its own, dropped.
         classes = len(CORNER_EDGES_DEG) + 1
@@ -430,6 +489,97 @@ class _Sections:
         for index, name in enumerate(_CORNER_COLUMNS):
             columns[name] = corner_counts[:, index + 1]
         return columns
+
+
+def _piece_ends(run: _SortedFaces, z: np.ndarray, half_of_piece: np.ndarray) -> np.ndarray:
+    """Where each piece crosses its triangle's long edge and its short edge (x, y, x, y)."""
+    size = len(run)
+    low = half_of_piece < size
+    row = np.where(low, half_of_piece, half_of_piece - size)
+
+    def along(start, end):
+        (x0, y0, z0), (x1, y1, z1) = start, end
+        z0, z1 = z0.take(row), z1.take(row)
+        share = np.clip((z - z0) / np.where(z1 > z0, z1 - z0, 1.0), 0.0, 1.0)
+        x0, y0 = x0.take(row), y0.take(row)
+        return x0 + share * (x1.take(row) - x0), y0 + share * (y1.take(row) - y0)
+
+    a, b, c = (run.xa, run.ya, run.za), (run.xb, run.yb, run.zb), (run.xc, run.yc, run.zc)
+    long_x, long_y = along(a, c)
+    below_x, below_y = along(a, b)
+    above_x, above_y = along(b, c)
+    return np.stack(
+        [long_x, long_y, np.where(low, below_x, above_x), np.where(low, below_y, above_y)], axis=1
+    )
+
+
+def _merged_outlines(ends, label, loop_plane, *, closed, hole, bins, points=8) -> np.ndarray:
+    """Per fine layer, how many outer outlines of overlapping bodies merge into another.
+
+    Bodies that overlap are printed as their union (the slicer slices a mesh by the union of
+    its shells), whose section has one outline where each body has its own. Two outer outlines
+    of a layer are one island when one has a point inside the other: up to ``points`` probes
+    each, the middles of pieces spread along it (off the corners two outlines may share),
+    tested by crossings of the other's pieces. An outline lying in a hole's box stands in that
+    hole, apart from the outline around it, and is kept apart.
+    """
+    merged = np.zeros(bins, dtype=np.int64)
+    order = np.argsort(label, kind="stable")
+    piece_start = np.searchsorted(label[order], np.arange(len(loop_plane) + 1))
+    # Each loop's box (x low, y low, x high, y high): every loop has one piece at least.
+    sorted_ends = ends[order]
+    box = np.concatenate(
+        [
+            np.minimum.reduceat(
+                np.minimum(sorted_ends[:, :2], sorted_ends[:, 2:]), piece_start[:-1]
+            ),
+            np.maximum.reduceat(
+                np.maximum(sorted_ends[:, :2], sorted_ends[:, 2:]), piece_start[:-1]
+            ),
+        ],
+        axis=1,
+    )
+    del sorted_ends
+    outer = closed & ~hole
+    by_plane = np.argsort(loop_plane, kind="stable")
+    plane_start = np.searchsorted(loop_plane[by_plane], np.arange(bins + 1))
+    for plane in range(bins):
+        here = by_plane[plane_start[plane] : plane_start[plane + 1]]
+        mine, holes = here[outer[here]], box[here[hole[here]]]
+        if len(mine) < 2:
+            continue
+        in_hole = (
+            (box[mine, None, :2] >= holes[None, :, :2]).all(axis=2)
+            & (box[mine, None, 2:] <= holes[None, :, 2:]).all(axis=2)
+        ).any(axis=1)
+        mine = mine[~in_hole]
+        meet = (box[mine, None, :2] <= box[None, mine, 2:]).all(axis=2) & (
+            box[None, mine, :2] <= box[mine, None, 2:]
+        ).all(axis=2)
+        np.fill_diagonal(meet, False)
+        if not meet.any():
+            continue
+        if np.count_nonzero(meet) > MAX_OUTLINE_PAIRS:
+            groups, _ = connected_components(csr_matrix(meet), directed=False)
+            merged[plane] = len(mine) - groups
+            continue
+        pieces = [order[piece_start[loop] : piece_start[loop + 1]] for loop in mine]
+        probes = [
+            ends[p[np.linspace(0, len(p) - 1, min(points, len(p))).astype(int)]] for p in pieces
+        ]
+        inside = np.zeros_like(meet)
+        for other, probing in zip(*np.nonzero(meet), strict=True):
+            probe = probes[probing]
+            px = (probe[:, 0] + probe[:, 2])[:, None] / 2
+            py = (probe[:, 1] + probe[:, 3])[:, None] / 2
+            x0, y0, x1, y1 = (ends[pieces[other], k][None, :] for k in range(4))
+            straddles = (y0 > py) != (y1 > py)
+            rise = np.where(straddles, y1 - y0, 1.0)
+            crossings = (straddles & (px < x0 + (py - y0) * (x1 - x0) / rise)).sum(axis=1)
+            inside[probing, other] = (crossings % 2 == 1).any()
+        groups, _ = connected_components(csr_matrix(inside | inside.T), directed=False)
+        merged[plane] = len(mine) - groups
+    return merged
 
 
 @dataclass(frozen=True)
@@ -539,21 +689,27 @@ class _HalfTriangles:
         )
 
 
+def _surface_class(normal_z: np.ndarray, horizontal: np.ndarray) -> np.ndarray:
+    """Each face's surface class (``normal_z``, ``horizontal``: its normal, as ``_tilt``): its
+    slope class, facing up, or that plus the number of slope classes facing down."""
+    slopes = len(SLOPE_EDGES_TAN) + 1
+    slope = np.searchsorted(SLOPE_EDGES_TAN, horizontal / np.maximum(np.abs(normal_z), 1e-300))
+    return slope + slopes * ~(normal_z > 0)
+
+
 def _surfaces(
-    faces: _SortedFaces, normal_z: np.ndarray, horizontal: np.ndarray, pitch: float, bins: int
+    faces: _SortedFaces, normal_z: np.ndarray, face_class: np.ndarray, pitch: float, bins: int
 ) -> np.ndarray:
-    """Projected area of the up- and down-facing surface in each fine layer, by slope class
-    (``normal_z``, ``horizontal``: each face's normal, as ``_tilt``), as (layer, facing,
-    slope) flattened: up-facing classes first, then down-facing.
+    """Projected area of the up- and down-facing surface in each fine layer, by surface class
+    (``normal_z``: each face's normal's vertical component, as ``_tilt``; ``face_class`` as
+    ``_surface_class``), as (layer, facing, slope) flattened: up-facing classes first, then
+    down-facing.
 
     A triangle's projected area below height h grows with the square of h - z0 up to its
     middle corner and then falls short of the whole by the square of z2 - h: each piece is
     the difference between the shares below two fine-layer boundaries.
     """
     projected = np.abs(normal_z) / 2
-    slopes = len(SLOPE_EDGES_TAN) + 1
-    slope = np.searchsorted(SLOPE_EDGES_TAN, horizontal / np.maximum(np.abs(normal_z), 1e-300))
-    face_class = slope + slopes * ~(normal_z > 0)
     z0, z1, z2 = faces.za, faces.zb, faces.zc
     span = np.maximum(z2 - z0, 1e-300)
     # Share of the projected area below h: (h - z0)^2 / low_scale, or 1 - (z2 - h)^2 / high_scale.
@@ -586,7 +742,13 @@ def _surfaces(
     piece_area[starts] = below.take(starts)
     tail = projected.copy()
     tail[crossed] -= below.take(offsets.take(crossed + 1) - 1)
-    tail_layer = np.floor(z0 / pitch).astype(np.int64)
+    # A face crossing no boundary (a flat top or bottom) goes where the sections see it: a
+    # face up tops the last fine layer whose mid-plane lies under it, a face down is the bottom
+    # of the first one whose mid-plane lies over it. A flat top modelled at a round height,
+    # a boundary give or take the file's rounding, tops the layer under that boundary.
+    tail_layer = np.where(
+        normal_z > 0, np.ceil(z2 / pitch - 0.5) - 1, np.floor(z0 / pitch - 0.5) + 1
+    ).astype(np.int64)
     tail_layer[crossed] = last.take(crossed)
     key = np.concatenate([boundary - 1, tail_layer])
     np.clip(key, 0, bins - 1, out=key)
@@ -869,6 +1031,34 @@ def _move_time(distance: float, speed: float, acceleration: float, start: float)
     return float(_run_time(np.array(distance), np.array(1.0), speed, acceleration, start))
 
 
+def _drop_unprintable_contacts(columns: dict, pitch: float, profile: FdmProfile) -> None:
+    """Drops the support columns of overhangs too near the plate for a contact layer.
+
+    PrusaSlicer puts an overhang's contact layer one contact distance under the layer the
+    overhang shows in, and does not support the overhang if that is below the first layer's
+    height (new_contact_layer: "not printable"). An overhang shows in the first layer whose
+    mid-plane is above it: one lower than first layer + gap - half a layer is not supported.
+    Such a low column stands on the plate, across every fine layer under its top.
+    """
+    gap = round(profile.support_contact_distance / profile.layer_height) * profile.layer_height
+    low = int(max(0.0, profile.first_layer_height + gap - profile.layer_height / 2) / pitch)
+    for prefix in ("", "bridged_"):
+        for held, column in (
+            ("overhang_mm2", "support_mm2"),
+            ("overhang_edge_mm", "support_edge_mm"),
+        ):
+            if f"{prefix}{held}" not in columns or low < 1:
+                continue
+            tops = columns[f"{prefix}{held}"][:low].copy()
+            # A column topped in fine layer t crosses fine layers 0 to t - 1.
+            above = np.cumsum(tops[::-1])[::-1]
+            crossing = np.concatenate([above[1:], [0.0]])
+            columns[f"{prefix}{column}"][:low] = np.maximum(
+                columns[f"{prefix}{column}"][:low] - crossing, 0.0
+            )
+            columns[f"{prefix}{held}"][:low] = 0.0
+
+
 def _layer_bounds(total: int, pitch: float, profile: FdmProfile) -> list[tuple[int, int]]:
     """Fine-layer index ranges [start, end) of every print layer, as the slicer stacks them."""
     first = max(1, round(profile.first_layer_height / pitch))
@@ -897,6 +1087,8 @@ def estimate(table: Mapping, profile: FdmProfile) -> LayerEstimate:
     thickness = np.full(count, profile.layer_height)
     thickness[0] = profile.first_layer_height
 
+    _drop_unprintable_contacts(columns, pitch, profile)
+
     def at_middle(name: str) -> np.ndarray:
         """Value at each print layer's mid-plane, between the fine layers around it."""
         values = columns[name]
@@ -920,6 +1112,13 @@ def estimate(table: Mapping, profile: FdmProfile) -> LayerEstimate:
     corners = np.stack([at_middle(name) for name in _CORNER_COLUMNS])
     up = np.stack([summed(name) for name in _UP_COLUMNS])
     down = np.stack([summed(name) for name in _DOWN_COLUMNS])
+    # Contour across each class's faces, per print layer (none in tables stored before it).
+    up_contour, down_contour = (
+        np.stack(
+            [summed(name) * pitch if name in columns else np.full(count, np.nan) for name in names]
+        )
+        for names in (_UP_CONTOUR_COLUMNS, _DOWN_CONTOUR_COLUMNS)
+    )
     h = thickness
     widths = profile.widths
 
@@ -950,7 +1149,9 @@ def estimate(table: Mapping, profile: FdmProfile) -> LayerEstimate:
     # with ensure_vertical_shell_thickness the slicer makes solid whatever part of a layer's
     # inside is not inside in every layer within reach (discover_vertical_shells), so the
     # layers below a surface keep its whole reach solid, measured from the inner edge of the
-    # perimeters; the surface's own layer shows only what lies inside its perimeters.
+    # perimeters; the surface's own layer shows only what lies inside its perimeters. That
+    # shell is then regularised (``_regular_shell_share``): on a steep slope the ring is too
+    # narrow for a line of solid infill and is dropped, a wider one grows a little inward.
     band = np.array(offsets[-1]) + per_s / 2
     slope_tan = _class_middles(SLOPE_EDGES_TAN, first=0.0)
     top_layers = max(profile.top_layers, math.ceil(profile.top_min_mm / profile.layer_height))
@@ -961,25 +1162,36 @@ def estimate(table: Mapping, profile: FdmProfile) -> LayerEstimate:
     top_surface = np.zeros(count)
     bottom_solid = np.zeros(count)
     bridge = np.zeros(count)
+    opening = 1.05 * spacing(widths["solid"], profile.layer_height)
     for cls, tan in enumerate(slope_tan):
         # Horizontal reach of one layer on that slope, in units of the perimeter band.
         band_layers = band * tan / np.maximum(h, 1e-9)
+        top_shell = _regular_shell(
+            up[cls], up_contour[cls], tan, reach=top_layers - 1, h=h, opening=opening
+        )
         for j in range(top_layers):
             visible = np.clip(1 + j - band_layers, 0.0, 1.0)
-            share = 1.0 if profile.vertical_shells and j > 0 else visible
             # A surface in print layer i is solid in layers i - j.
+            solid_here = (
+                top_shell[j == 1] if profile.vertical_shells and j > 0 else up[cls] * visible
+            )
             shifted = np.zeros(count)
             if j < count:
-                shifted[: count - j] = (up[cls] * share)[j:]
+                shifted[: count - j] = solid_here[j:]
             top_solid += shifted
             if j == 0:
                 top_surface += up[cls] * visible
+        bottom_shell = _regular_shell(
+            down[cls], down_contour[cls], tan, reach=bottom_layers - 1, h=h, opening=opening
+        )
         for j in range(bottom_layers):
             visible = np.clip(1 + j - band_layers, 0.0, 1.0)
-            share = 1.0 if profile.vertical_shells and j > 0 else visible
+            solid_here = (
+                bottom_shell[j == 1] if profile.vertical_shells and j > 0 else down[cls] * visible
+            )
             shifted = np.zeros(count)
             if j < count:
-                shifted[j:] = (down[cls] * share)[: count - j]
+                shifted[j:] = solid_here[: count - j]
             bottom_solid += shifted
             if j == 0 and cls <= 1:
                 bridge += down[cls] * visible
@@ -1057,7 +1269,6 @@ def estimate(table: Mapping, profile: FdmProfile) -> LayerEstimate:
     interface_area = np.minimum(interface_area + interface_band, support_area)
     support_mm = (support_area - interface_area) / (profile.support_spacing + spacing(support_w, h))
     interface_mm = interface_area / (profile.support_interface_spacing + spacing(support_w, h))
-
     # Runs between corners, with the junction speed of each corner class.
     corner_deg = _class_middles((*CORNER_EDGES_DEG, 180.0))[1:-1]
     flow = {
@@ -1235,6 +1446,37 @@ def estimate(table: Mapping, profile: FdmProfile) -> LayerEstimate:
         time_by_feature_s=by_feature,
         grams_by_feature=grams,
     )
+
+
+def _regular_shell(
+    surface: np.ndarray,
+    contour_area: np.ndarray,
+    class_tan: float,
+    *,
+    reach: int,
+    h: np.ndarray,
+    opening: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The vertical shell a surface leaves in each layer within its reach once PrusaSlicer
+    regularises it: (area in each layer but the nearest, area in the nearest), per print layer
+    of the surface.
+
+    discover_vertical_shells makes solid, in each layer, the ring of its inside that is not
+    inside the ``reach`` layers above (below, for a down-facing surface): on a slope of tangent
+    t a ring ``reach * h / t`` wide, the surface's projected area per layer (``surface``, h / t
+    per unit of contour) ``reach`` times. It then opens the shell (``opening(shell, 0.5 s,
+    0.8 s)``, s = 1.05 solid infill spacing: ``opening``): a ring narrower than s vanishes, a
+    wider one grows 0.3 s inward (its outward growth is clipped to the inside), once.
+
+    The slope comes from the contour across the surface's faces (``contour_area``: its length
+    times the fine pitch, summed over the layer's fine layers, so that t = contour_area /
+    surface); ``class_tan`` stands in where the table has no such column (NaN).
+    """
+    tangent = np.where(np.isnan(contour_area), class_tan, contour_area / np.maximum(surface, 1e-12))
+    kept = (reach * h >= opening * tangent) & (surface > 0)
+    ring = np.where(kept, surface, 0.0)
+    grown = 0.3 * opening * np.where(kept, surface * tangent / np.maximum(h, 1e-9), 0.0)
+    return ring, ring + grown
 
 
 def _sharp(corners: np.ndarray, speed: np.ndarray, corner_deg: np.ndarray, jerk: float):
