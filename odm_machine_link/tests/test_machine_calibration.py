@@ -112,16 +112,16 @@ class TestMachineCalibration(MachineLinkCase):
             for job in good | untimed | failed
         )[0]["print_time_s"]
         time = lines["print_time_s"]
-        self.assertAlmostEqual(time.proposed_factor, fitted.factor, places=3)
+        self.assertAlmostEqual(time.factor, fitted.factor, places=3)
         self.assertAlmostEqual(time.factor_low, fitted.correction.low, places=3)
-        self.assertEqual((time.prints, time.ignored), (6, 1))
+        self.assertEqual((time.samples, time.ignored), (6, 1))
         self.assertEqual(time.job_ids, good | untimed)
         self.assertTrue(time.significant)
         self.assertLess(time.error_after_pct, time.error_before_pct)
         self.assertEqual(time.current_factor, 1.0)
         material = lines["material_g"]
-        self.assertAlmostEqual(material.proposed_factor, 0.9, places=3)
-        self.assertEqual((material.prints, material.ignored), (5, 2))
+        self.assertAlmostEqual(material.factor, 0.9, places=3)
+        self.assertEqual((material.samples, material.ignored), (5, 2))
         self.assertEqual(material.job_ids, good)
 
         self.assertEqual((self.machine.time_factor, self.machine.material_factor), (1.0, 1.0))
@@ -207,8 +207,8 @@ class TestMachineCalibration(MachineLinkCase):
         few = self._propose(self.machine).line_ids
         self._prints(self.machine, pattern * 6)
         many = self._propose(self.machine).line_ids
-        self.assertAlmostEqual(few.proposed_factor, many.proposed_factor, places=3)
-        self.assertEqual((few.prints, many.prints), (3, 21))
+        self.assertAlmostEqual(few.factor, many.factor, places=3)
+        self.assertEqual((few.samples, many.samples), (3, 21))
         self.assertLess(many.band_pct, few.band_pct * 0.7)
 
     def test_operator_proposes_only_a_manager_applies(self):
@@ -229,7 +229,7 @@ class TestMachineCalibration(MachineLinkCase):
         for _index in range(3):
             self._job(self.machine, 2.0, company_id=other.id)
         line = self._propose(self.machine).line_ids
-        self.assertEqual((line.prints, round(line.proposed_factor, 3)), (3, 1.2))
+        self.assertEqual((line.samples, round(line.factor, 3)), (3, 1.2))
         self._apply(self._propose(self.machine))
         # Another company's quotes of the same type do not use this company's prints.
         pricing = self.env["odm.pricing"]

@@ -37,21 +37,13 @@ class OdmMachineCalibrationWizard(models.TransientModel):
                 for quantity, reason in reasons.items()
             ]
             for quantity, fit in fitted.items():
-                correction = fit.correction
                 lines.append(
                     {
                         "wizard_id": self.id,
                         "machine_id": machine.id,
                         "quantity": quantity,
                         "current_factor": machine[f"{CALIBRATED[quantity]}_factor"],
-                        "proposed_factor": correction.factor,
-                        "factor_low": correction.low,
-                        "factor_high": correction.high,
-                        "significant": correction.significant,
-                        "prints": correction.samples,
-                        "ignored": correction.ignored,
-                        "error_before_pct": correction.mdape_before * 100,
-                        "error_after_pct": correction.mdape_after * 100,
+                        **Line._evidence_values(fit.correction),
                         "band_pct": (fit.calibration().apply(1.0)[2] - 1) * 100,
                         "job_ids": [fields.Command.set(jobs.browse(fit.jobs).ids)],
                     }

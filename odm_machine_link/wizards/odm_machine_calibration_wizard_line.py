@@ -9,6 +9,7 @@ class OdmMachineCalibrationWizardLine(models.TransientModel):
     """One machine's factor for one quantity: current, proposed, and the prints behind it."""
 
     _name = "odm.machine.calibration.wizard.line"
+    _inherit = "odm.correction.evidence"
     _description = "Proposed Machine Calibration"
     _order = "machine_id, quantity"
 
@@ -19,29 +20,6 @@ class OdmMachineCalibrationWizardLine(models.TransientModel):
         [("print_time_s", "Print time"), ("material_g", "Material")], required=True, readonly=True
     )
     current_factor = fields.Float("Current", digits=(6, 3), readonly=True)
-    proposed_factor = fields.Float(
-        "Proposed", digits=(6, 3), readonly=True, help="Median of real / expected over the prints."
-    )
-    factor_low = fields.Float("Factor from", digits=(6, 3), readonly=True)
-    factor_high = fields.Float(
-        "Factor to", digits=(6, 3), readonly=True, help="90 % confidence interval of the factor."
-    )
-    significant = fields.Boolean(
-        readonly=True, help="The interval excludes 1: the machine is off beyond doubt."
-    )
-    prints = fields.Integer(readonly=True, help="Finished jobs with a real figure.")
-    ignored = fields.Integer(
-        readonly=True, help="Failed or cancelled jobs, and jobs without a real figure."
-    )
-    error_before_pct = fields.Float(
-        "Typical error now (%)",
-        digits=(6, 1),
-        readonly=True,
-        help="Median absolute deviation of the real figures from the expected ones.",
-    )
-    error_after_pct = fields.Float(
-        "Typical error after (%)", digits=(6, 1), readonly=True, help="The same, corrected."
-    )
     band_pct = fields.Float(
         "Band (± %)",
         digits=(6, 1),
@@ -67,8 +45,8 @@ class OdmMachineCalibrationWizardLine(models.TransientModel):
             line.machine_id._odm_apply_calibration(
                 line.quantity,
                 {
-                    "factor": line.proposed_factor,
-                    "prints": line.prints,
+                    "factor": line.factor,
+                    "prints": line.samples,
                     "error_before_pct": line.error_before_pct,
                     "error_after_pct": line.error_after_pct,
                     "band_pct": line.band_pct,
@@ -86,8 +64,8 @@ class OdmMachineCalibrationWizardLine(models.TransientModel):
             "band ±%(band).0f %%)",
             quantity=self._label(),
             old=self.current_factor,
-            new=self.proposed_factor,
-            prints=self.prints,
+            new=self.factor,
+            prints=self.samples,
             low=self.factor_low,
             high=self.factor_high,
             before=self.error_before_pct,

@@ -3,6 +3,7 @@ from . import mrp_production
 from . import mrp_routing_workcenter
 from . import mrp_workorder
 from . import odm_build_job
+from . import odm_correction_evidence
 from . import odm_machine
 from . import odm_material
 from . import odm_order_tracking

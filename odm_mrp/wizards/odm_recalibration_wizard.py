@@ -50,13 +50,7 @@ class OdmRecalibrationWizard(models.TransientModel):
                         "parameter_label": self._label(process, material, proposal.rule.name),
                         "current_value": proposal.current,
                         "proposed_value": proposal.proposed,
-                        "factor": correction.factor,
-                        "factor_low": correction.low,
-                        "factor_high": correction.high,
-                        "significant": correction.significant,
-                        "samples": correction.samples,
-                        "error_before_pct": correction.mdape_before * 100,
-                        "error_after_pct": correction.mdape_after * 100,
+                        **Line._evidence_values(correction),
                     }
                 )
         Line.create(lines)

@@ -7,6 +7,7 @@ class OdmRecalibrationWizardLine(models.TransientModel):
     """One quoting parameter, its current value and the value finished orders argue for."""
 
     _name = "odm.recalibration.wizard.line"
+    _inherit = "odm.correction.evidence"
     _description = "Proposed Quoting Parameter"
     _order = "process_id, material_id, measure, id"
 
@@ -25,29 +26,6 @@ class OdmRecalibrationWizardLine(models.TransientModel):
     parameter_label = fields.Char("Parameter", readonly=True)
     current_value = fields.Float("Current", digits=(16, 4), readonly=True)
     proposed_value = fields.Float("Proposed", digits=(16, 4), readonly=True)
-    factor = fields.Float(
-        "Actual / quoted", digits=(6, 3), readonly=True, help="Median over the finished orders."
-    )
-    factor_low = fields.Float("Factor from", digits=(6, 3), readonly=True)
-    factor_high = fields.Float(
-        "Factor to", digits=(6, 3), readonly=True, help="90 % confidence interval of the factor."
-    )
-    significant = fields.Boolean(
-        readonly=True, help="The interval excludes 1: the quote is off beyond doubt."
-    )
-    samples = fields.Integer("Orders", readonly=True)
-    error_before_pct = fields.Float(
-        "Typical error now (%)",
-        digits=(6, 1),
-        readonly=True,
-        help="Median absolute deviation of the actuals from the quote.",
-    )
-    error_after_pct = fields.Float(
-        "Typical error after (%)",
-        digits=(6, 1),
-        readonly=True,
-        help="The same, had the quote used the proposed value.",
-    )
 
     def _target(self):
         """The record and field the parameter lives in."""

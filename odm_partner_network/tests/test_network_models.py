@@ -133,3 +133,31 @@ class TestNetworkModels(TransactionCase):
         self.assertEqual(self.shop.odm_parts_received, 20)
         self.assertEqual(self.shop.odm_parts_rejected, 3)
         self.assertEqual(self.shop.odm_reject_pct, 15)
+
+    def test_status_callbacks_queue_once_in_their_own_channel(self):
+        """A callback is an HTTP call to the client (up to the peer's timeout, retried while it
+        is unreachable): ``root.odm_network`` keeps them from holding every queue worker."""
+        peer = self.env["odm.federation.peer"].create(
+            {
+                "partner_id": self.shop.id,
+                "base_url": "https://client.example",
+                "key_id": "test-client",
+                "secret": "test-shared-secret-0123456789",
+            }
+        )
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.shop.id,
+                "odm_network_client_id": peer.id,
+                "odm_network_po_ref": "PO-CLIENT-1",
+            }
+        )
+        callbacks = [("method_name", "=", "_odm_send_network_status")]
+        before = self.env["queue.job"].search(callbacks)
+        order._odm_notify_network("accepted")
+        order._odm_notify_network("accepted")  # sent already: not queued again
+        job = self.env["queue.job"].search(callbacks) - before
+        self.assertRecordValues(
+            job,
+            [{"records": order, "args": ["accepted", None, None], "channel": "root.odm_network"}],
+        )

@@ -15,10 +15,11 @@ from odoo.http import request
 
 from odm_engine.mesh.errors import FILE_TOO_LARGE
 
-from ..models.odm_part import FileRefusal, PartRefusedError, UploadRefusedError
+from ..models.odm_part import PartRefusedError, UploadRefusedError
 from ..models.odm_request_options import OdmRequestError
 from ..models.odm_request_quota import QuotaExceededError
 from .specification import api_specification
+from .uploads import read_uploads
 
 API_VERSION = "1"
 # A request the API cannot serve (options, payload, a refused file) is answered with this
@@ -64,7 +65,7 @@ class QuoteApi(http.Controller):
                 )
             resolved = env["odm.request.options"].resolve(options)
             specification, drawing = api_specification(options)
-            uploads, refused = self._read_uploads(sent if several else [file], several)
+            uploads, refused = read_uploads(sent if several else [file], refuse_oversize=several)
             env["odm.request.quota"].sudo()._odm_admit("customer", customer.id, uploads)
             if several:
                 quotes, failed = parts._odm_quote_uploads(
@@ -95,26 +96,6 @@ class QuoteApi(http.Controller):
         return request.make_json_response(
             {"api_version": API_VERSION, "quotes": reports, "refused": refusals}
         )
-
-    @staticmethod
-    def _read_uploads(sent, several):
-        """(uploads, refused): the sent files as (filename, bytes) read no further than the
-        size limit. Of several files, one above it is refused alone (FileRefusal); a single
-        file is kept for the model to refuse (413)."""
-        env = request.env
-        limit = env["odm.pricing"].engine_limits().max_file_bytes
-        uploads, refused = [], []
-        for storage in sent:
-            data = storage.read(limit + 1)
-            if several and len(data) > limit:
-                reason = env._(
-                    "The file is larger than the %(limit)s MB limit for instant quotes.",
-                    limit=limit // 2**20,
-                )
-                refused.append(FileRefusal(storage.filename, reason, FILE_TOO_LARGE))
-            else:
-                uploads.append((storage.filename, data))
-        return uploads, refused
 
     @staticmethod
     def _report(quote):

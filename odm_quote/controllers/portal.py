@@ -28,7 +28,6 @@ through Odoo's portal access check. Any other id gives 404 and changes nothing.
 
 import functools
 import json
-import posixpath
 
 from werkzeug.exceptions import NotFound
 from werkzeug.urls import url_encode
@@ -46,6 +45,7 @@ from ..models.odm_part import FileRefusal, UploadRefusedError
 from ..models.odm_request_options import UNITS
 from ..models.odm_request_quota import QuotaExceededError
 from ..models.sale_order_line import customer_findings
+from .uploads import read_uploads
 
 QUOTE_URL = "/odm/quote"
 PARTS_URL = "/my/parts"
@@ -183,22 +183,33 @@ class OdmQuotePortal(CustomerPortal):
         )
 
     def _odm_cart_line_post(self, line_id, change, saved):
-        """What every POST that changes a part line of the caller's cart does around its
-        ``change(line)``: the request counted against the quota (the page with 429 over it);
-        the change made in a savepoint, its UserError flashed with nothing kept, else the
-        message ``saved(line)`` flashed; back to the line on the quote page."""
+        """``_odm_cart_post`` for a part line of the caller's cart, changed by
+        ``change(line)``: back to the line whether the change is kept or refused."""
         line = self._odm_cart_line(line_id)
+
+        def change_line():
+            change(line)
+            return line
+
+        return self._odm_cart_post(change_line, saved, f"{QUOTE_URL}#odm_line_{line.id}")
+
+    def _odm_cart_post(self, change, saved, refused_url):
+        """What every POST that changes the caller's cart does around its ``change()``, which
+        gives back the part line changed or added: the request counted against the quota (the
+        page with 429 over it); the change made in a savepoint, its UserError flashed with
+        nothing kept and back to ``refused_url``, else the message ``saved(line)`` flashed and
+        back to the line on the quote page."""
         try:
             self._odm_admit()
         except QuotaExceededError as error:
             return self._odm_throttled(error)
         try:
             with request.env.cr.savepoint():
-                change(line)
+                line = change()
         except UserError as error:
             self._odm_flash("danger", error.args[0])
-        else:
-            self._odm_flash("success", saved(line))
+            return request.redirect(refused_url)
+        self._odm_flash("success", saved(line))
         return request.redirect(f"{QUOTE_URL}#odm_line_{line.id}")
 
     @http.route(f"{QUOTE_URL}/line/<int:line_id>/estimate", type="json", auth="user", readonly=True)
@@ -322,28 +333,22 @@ class OdmQuotePortal(CustomerPortal):
     )
     def portal_my_odm_part_order(self, part_id, **_kwargs):
         part = self._odm_own_part(part_id)
-        try:
-            self._odm_admit()
-        except QuotaExceededError as error:
-            return self._odm_throttled(error)
-        try:
+
+        def add_line():
             options = self._odm_last_options(part.quote_ids[:1])
-            with request.env.cr.savepoint():
-                cart = self._odm_cart(create=True)
-                line = cart._odm_add_part_lines(part, **options.as_kwargs())
-        except UserError as error:
-            self._odm_flash("danger", error.args[0])
-            return request.redirect(f"{PARTS_URL}/{part.id}")
-        self._odm_flash(
-            "success",
-            request.env._(
+            cart = self._odm_cart(create=True)
+            return cart._odm_add_part_lines(part, **options.as_kwargs())
+
+        return self._odm_cart_post(
+            add_line,
+            lambda line: request.env._(
                 "%(part)s added to your cart: %(quantity)s at %(price)s per part.",
                 part=part.name,
                 quantity=int(line.product_uom_qty),
                 price=self._odm_money(line.price_unit, line.currency_id),
             ),
+            f"{PARTS_URL}/{part.id}",
         )
-        return request.redirect(f"{QUOTE_URL}#odm_line_{line.id}")
 
     # ------------------------------------------------------------------ access helpers
     def _odm_login_required(self):
@@ -501,25 +506,11 @@ class OdmQuotePortal(CustomerPortal):
         )
 
     def _odm_uploads(self):
-        """(uploads, refused): the uploaded files as (name, bytes), read no further than the
-        size limit, and a FileRefusal for each file above it."""
-        limits = request.env["odm.pricing"].sudo().engine_limits()
+        """(uploads, refused) of the form's files (``read_uploads``); FormError without any."""
         files = [f for f in request.httprequest.files.getlist("files") if f.filename]
         if not files:
             raise FormError(request.env._("Choose at least one 3D file or zip archive."))
-        uploads, refused = [], []
-        for storage in files:
-            name = posixpath.basename(storage.filename.replace("\\", "/"))
-            data = storage.read(limits.max_file_bytes + 1)
-            if len(data) > limits.max_file_bytes:
-                reason = request.env._(
-                    "The file is larger than the %(limit)s MB limit for instant quotes.",
-                    limit=limits.max_file_bytes // 2**20,
-                )
-                refused.append(FileRefusal(name, reason))
-            else:
-                uploads.append((name, data))
-        return uploads, refused
+        return read_uploads(files)
 
     def _odm_preview(self, uploads, options):
         """(priced parts, refused files) for a visitor: analysed and priced in memory,

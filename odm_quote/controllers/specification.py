@@ -7,14 +7,13 @@ The form is parsed here; the model checks the values and the drawing, stores the
 the line. A refused value changes nothing and is shown on the page.
 """
 
-import posixpath
-
 from odoo import http
 from odoo.exceptions import UserError
 from odoo.http import request
 
 from ..models.odm_part_specification import MAX_DRAWING_MB
 from .portal import QUOTE_URL, OdmQuotePortal
+from .uploads import upload_name
 
 SELECTIONS = ("tolerance_class", "thread_size", "insert_size", "inspection")
 NUMBERS = ("tolerance_mm", "roughness_ra_um")
@@ -66,8 +65,7 @@ def uploaded_drawing(field="drawing"):
     upload = request.httprequest.files.get(field)
     if not (upload and upload.filename):
         return None
-    name = posixpath.basename(upload.filename.replace("\\", "/"))
-    return name, upload.read(MAX_DRAWING_MB * 2**20 + 1)
+    return upload_name(upload), upload.read(MAX_DRAWING_MB * 2**20 + 1)
 
 
 def api_specification(options):

@@ -222,6 +222,27 @@ class TestApiBatch(QuotaCounters, PortalCase):
         )
         self.assertEqual(len(parts_named(self.env, "bracket copy.stl")), 0)
 
+    def test_an_oversize_file_is_refused_alone_as_the_portal_refuses_it(self):
+        self.env.company.odm_max_upload_mb = 1
+        status, body = self.post(
+            [
+                ("files", ("bracket.stl", GOOD["bracket0.stl"])),
+                ("files", ("scans/huge.stl", b"\0" * (2 * 2**20))),
+            ]
+        )
+        self.assertEqual(status, 200, body)
+        self.assertEqual([quote["file"] for quote in body["quotes"]], ["bracket.stl"])
+        self.assertEqual(
+            body["refused"],
+            [
+                {
+                    "file": "huge.stl",
+                    "code": "file_too_large",
+                    "message": "The file is larger than the 1 MB limit for instant quotes.",
+                }
+            ],
+        )
+
     def test_file_repeated_is_a_batch_too_and_all_refused_is_422(self):
         status, body = self.post(
             [("file", ("broken.stl", BROKEN_STL)), ("file", ("empty.stl", b""))]

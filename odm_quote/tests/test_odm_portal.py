@@ -418,6 +418,18 @@ class TestPartsLibrary(PortalCase):
         self.assertIn(f"#odm_line_{again.id}", response.headers["Location"])
         self.assertIn("bracket.stl added to your cart", self.url_open("/odm/quote").text)
 
+    def test_order_again_with_an_option_no_longer_offered_changes_nothing(self):
+        last = self.bracket.quote_ids[:1]
+        self.order.action_quotation_sent()
+        last.material_id.active = False
+        self.login(self.ada)
+        response = self.post(f"/my/parts/{self.bracket.id}/order")
+        self.assertEqual(response.status_code, 303)
+        self.assertTrue(response.headers["Location"].endswith(f"/my/parts/{self.bracket.id}"))
+        self.assertFalse(self.cart(self.ada), "no cart is started for a refused part")
+        page = self.url_open(f"/my/parts/{self.bracket.id}").text
+        self.assertIn("is offered here; choose one of", page)
+
 
 @tagged("post_install", "-at_install")
 class TestPortalAccess(PortalCase):
