@@ -37,7 +37,7 @@ from odm_engine.mesh.geometry import analyse
 from odm_engine.mesh.loaders import load_part
 from odm_engine.pricing.defaults import load_config
 from odm_engine.pricing.quote import quote_part
-from odm_engine.slicing import profile_reader, sla_layers, slicer
+from odm_engine.slicing import precise, profile_reader, sla_layers, slicer
 from odm_engine.slicing.precise import write_oriented_stl
 
 REPO = Path(__file__).resolve().parents[1]
@@ -49,20 +49,30 @@ TARGETS = {"median_time": 5.0, "median_resin": 3.0, "p90_time": 12.0, "worst": 2
 # Why the worst parts are off, found by rasterising PrusaSlicer's exported layers at the
 # printer's resolution (the pad is the first 1 mm, the supports the next 5 mm).
 WHY_OFF = {
-    "multibody": "two tiny bodies, one of them inside out in the file (the analysis turns it "
-    "right: 0.12 ml of part, where PrusaSlicer's whole print is 0.45 ml): resin is almost all "
-    "pad, and the estimate's pad under the convex outline of both bodies (0.47 ml) is larger "
-    "than PrusaSlicer's.",
-    "rod_d8x40": "a cylinder lying on its side: PrusaSlicer holds it on a narrow strip of about "
-    "37 pillars along its lowest line (pad 0.28 ml, 338 mm2 on top; supports 0.20 ml), the "
-    "estimate spreads 57 points over the lower flank's slope band and pads their whole outline "
-    "(pad 0.52 ml, supports 0.35 ml).",
-    "pins_3x3": "nine standing pins on a 24 mm grid: PrusaSlicer's pad covers the nine small "
-    "islands joined by narrow connector sticks (its concave hull), the estimate pads their "
-    "convex outline (1.08 ml of pad for 2.25 ml of part).",
+    "screw_m3x8": "a screw lying on its side, its threaded shaft 1.25 mm above the plate under "
+    "the head: PrusaSlicer holds the shaft's thread crests as new islands on about 13 pillars "
+    "(supports 0.07 ml, pad 0.10 ml); the estimate counts points from the faces' areas and "
+    "angles (3 points, supports 0.01 ml), so its pad, which follows the pillars (the head's "
+    "underside and the shaft's lowest line), is about right and its supports are short.",
     "hollow_cube_20_w1.2": "the sealed cavity's ceiling is held by pillars standing on the "
     "cavity floor (0.27 ml inside the part in PrusaSlicer's layers); the estimate sends them "
     "down to the pad (supports 0.93 ml against 0.58 ml).",
+    "hollow_cube_50_w2": "a sealed cavity too (not measured layer by layer): its ceiling's "
+    "pillars are sent down to the pad, 10.2 ml of supports for 27.7 ml of part.",
+    "wall_2x60x20": "a 60 x 20 mm slab on its face: the estimate's 271 points have bases that "
+    "do not fit under it, so it leans every head out by the critical angle (pad 2146 mm2 on "
+    "top); PrusaSlicer's pad (1988 mm2) puts its outermost pillars about 2.9 mm out, not 3.6, "
+    "and its supports are 1.35 ml against the estimate's 1.63.",
+    "pins_3x3": "nine 4 mm pins 12 mm apart: PrusaSlicer holds each pin on about two pillars, "
+    "whose 3 mm bases the brim only partly joins (pad 0.75 ml); the estimate stands pillars "
+    "under each pin's whole disc, which the brim closes into one pad (0.95 ml).",
+    "rod_d8x40": "a cylinder lying on its side: both pads follow the strip too flat to lean "
+    "on anything (PrusaSlicer's 0.28 ml, the estimate's 0.33 ml), but PrusaSlicer holds it on "
+    "about 37 pillars (supports 0.20 ml) where the estimate counts 57 points (0.35 ml).",
+    "multibody": "two tiny bodies, one of them inside out in the file (the analysis turns it "
+    "right: 0.12 ml of part, where PrusaSlicer's whole print is 0.45 ml): resin is almost all "
+    "pad; both pads join the two bodies' pillars by a connector strip, the estimate's a little "
+    "wider as its pillars stand under the bodies' whole sloped undersides.",
 }
 
 
@@ -218,6 +228,11 @@ def main() -> None:
 
 
 def render(rows: list[dict], skipped: list, seconds: float, timings: list[dict]) -> str:
+    band, formula_band = precise.PRIOR_BAND["sla"], precise.FORMULA_BAND["sla"]
+
+    def log_p90(key: str, actual: str) -> float:
+        return precise.uncalibrated_band([(row[key], row[actual]) for row in rows]) or 0.0
+
     lines = [
         "# Instant SLA estimate against PrusaSlicer's SLA mode",
         "",
@@ -235,10 +250,14 @@ def render(rows: list[dict], skipped: list, seconds: float, timings: list[dict])
         "older analyses keep the volume formula), then sliced in the background in "
         "PrusaSlicer's SLA mode with the machine type's SLA printer profile and re-priced from "
         "the slice (docs/quoting.md, *Estimated, then sliced*). Until a process has slices of "
-        "its own, the band an instant SLA quote shows is the 90th percentile of |log(slicer / "
-        "estimate)| below (`precise.PRIOR_BAND['sla']`: time 1 %, resin 12 %; volume formula "
-        "24 % / 94 %). The last column is the unit price of one part (SLA, RESIN-TGH, default "
-        "configuration) before (volume formula) and now (layer by layer).",
+        "its own, the band an instant SLA quote shows is `precise.PRIOR_BAND['sla']` (time "
+        f"{band['print_time_s']:.1%}, resin {band['material_g']:.1%}; volume formula "
+        f"{formula_band['print_time_s']:.1%} / {formula_band['material_g']:.1%}), set from the "
+        "90th percentile of |log(slicer / estimate)| over these parts (`precise."
+        "uncalibrated_band`), which this run measures "
+        f"at {log_p90('time_s', 'slicer_time_s'):.1%} / {log_p90('ml', 'slicer_ml'):.1%}. The "
+        "last column is the unit price of one part (SLA, RESIN-TGH, default configuration) "
+        "before (volume formula) and now (layer by layer).",
         "",
         "| set | parts | time median / p90 / worst | resin median / p90 / worst "
         "| baseline time median / worst | baseline resin median / worst |",
@@ -322,7 +341,8 @@ def render(rows: list[dict], skipped: list, seconds: float, timings: list[dict])
             "",
             "CPU time on spheres 78 mm across, sectioned (this shared 2-core machine, other jobs "
             "running), `sla_layers.layer_table` in the analysis / `estimate_from_table` in a "
-            "quote: "
+            "quote (its first pricing of a table, which builds the pad's raster; the pad of the "
+            "last tables is kept, so pricing the same part again takes under a millisecond): "
             + ", ".join(
                 f"{timing['triangles']:,} triangles {timing['table_s']:.2f} s / "
                 f"{timing['seconds'] * 1000:.0f} ms"

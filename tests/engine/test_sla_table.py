@@ -89,3 +89,11 @@ def test_table_from_the_meshs_normals_is_the_table_from_its_corners():
     assert reused["supports"]["islands"] == computed["supports"]["islands"]
     for key in ("hopeless_mm2", "sloped_mm2", "others_z_mm", "down_outline", "part_outline"):
         assert reused["supports"][key] == pytest.approx(computed["supports"][key], rel=1e-9), key
+    reused_footprint, computed_footprint = (
+        sla_layers.Footprint.from_dict(table["supports"]["footprint"])
+        for table in (reused, computed)
+    )
+    assert (reused_footprint.held == computed_footprint.held).all()
+    assert np.allclose(
+        reused_footprint.sloped_z, computed_footprint.sloped_z, atol=0.05, equal_nan=True
+    )

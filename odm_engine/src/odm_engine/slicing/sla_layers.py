@@ -19,8 +19,10 @@ The exposed area of each layer comes from sectioning the mesh at PrusaSlicer's s
 supports and pad, modelled from the support settings of the print profile as PrusaSlicer's
 ``SupportPointGenerator`` and pad builder size them: one support point per
 ``support_force / tear_pressure`` mm^2 of overhang (11.1 mm^2 at 100 % density), each a head, a
-pillar down to the pad and a base cone; the pad is the outline of the pillar bases grown by
-``pad_brim_size``, ``pad_wall_thickness`` thick with ``pad_wall_slope`` edges. The supports are
+pillar down to the pad and a base cone. The pad is built as ``sla::Pad`` builds it, on a raster
+of where the pillars stand (``Footprint``): the pillars' bases, joined to their common centre
+by ``ConcaveHull``'s connector triangles, closed and grown by ``pad_brim_size``, without holes,
+``pad_wall_thickness`` thick with ``pad_wall_slope`` edges (``_pillar_pad``). The supports are
 the approximate part: PrusaSlicer places points, bridges and merged pillars with its own
 heuristics. Every figure is read from the profile or is one of PrusaSlicer's own constants
 (cited where defined); none is fitted to parts.
@@ -32,12 +34,14 @@ and shares the reckoning (the tests hold the table's figures to it).
 """
 
 import base64
+import functools
 import math
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import ndimage
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import ConvexHull, QhullError
@@ -67,7 +71,8 @@ _FEW_CROSSINGS = 8
 # the section area every PITCH_MM (the common resin layer height) and the geometry the supports
 # and pad are sized from, so a quote is re-priced from the stored analysis without the mesh.
 ANALYSIS_KEY = "sla_layers"
-TABLE_VERSION = 1
+# 2: the support geometry holds the footprint raster the pad is built from.
+TABLE_VERSION = 2
 PITCH_MM = 0.05
 # No resin printer prints a taller part; the analysis then stores no table (volume formula).
 MAX_HEIGHT_MM = 1000.0
@@ -81,6 +86,32 @@ SECTIONED_ABOVE_MM2 = 4000.0
 # The part's faces within this of its underside rest on the pad, in the table: the first layer
 # of every shipped SLA profile (a profile with another first layer reads the same islands).
 ISLAND_MM = 0.05
+# The footprint of the faces that need supports is stored as a raster of this pixel (a quarter of
+# the pad's 1.6 mm brim), coarser for a part so large that it would exceed the pixel budget.
+FOOTPRINT_PIXEL_MM = 0.25
+FOOTPRINT_MAX_PIXELS = 250_000
+# Rasterising costs one span per face and row of pixel centres it crosses (some ten times a
+# pixel's work) and one step per pixel it covers. A part's downward faces cover each pixel about
+# once per downward surface above it, so eight full rasters of steps are allowed; faces a few
+# pixels across cross a row or two each, so beyond one span a face, as many spans as a full
+# raster has pixels. Meshes that would take more (stacks, slivers crossing many rows) get
+# coarser pixels, which bounds the time whatever the mesh.
+FOOTPRINT_MAX_STEPS = 8 * FOOTPRINT_MAX_PIXELS
+FOOTPRINT_MAX_EXTRA_SPANS = FOOTPRINT_MAX_PIXELS
+# ConcaveHull::add_connector_rectangles joins each island of the pad's blueprint to the centre
+# of all islands by a triangle this far to either side of the island's centre (a unit normal on
+# PrusaSlicer's nanometre grid: 1 mm).
+CONNECTOR_HALF_WIDTH_MM = 1.0
+# Angular resolution of those connector fans, and depth samples of the pad's sloped edge.
+CONNECTOR_BINS = 2048
+PAD_DEPTH_SAMPLES = 4
+# The pad is built on at most this many of the footprint's pixels, joined in blocks on a larger
+# part: the raster misplaces the pad's outline by up to about a pixel, an error in its area of
+# the perimeter times the pixel, while its area grows as the perimeter times the part's size; a
+# pixel growing with the part keeps that share small (boxes of 6-30 mm built on 0.5 mm pixels:
+# pad volume 1 % low on average, 4 % at worst) and the pad's distance transforms, most of a
+# first pricing, bounded.
+PAD_MAX_PIXELS = 25_000
 
 
 @dataclass(frozen=True)
@@ -114,6 +145,9 @@ class SlaProfile:
     base_diameter_mm: float
     base_height_mm: float
     material_density_g_cm3: float
+    # How far the pad's wing (``pad_wall_height``) reaches out at its slope: PrusaSlicer grows the
+    # pad's outline by the brim plus this (Pad.cpp, ``get_waffle_offset``).
+    pad_wing_mm: float = 0.0
 
     @classmethod
     def from_config(cls, config: Mapping[str, str]) -> "SlaProfile":
@@ -157,6 +191,8 @@ class SlaProfile:
             base_diameter_mm=number("support_base_diameter"),
             base_height_mm=number("support_base_height"),
             material_density_g_cm3=number("material_density"),
+            pad_wing_mm=number("pad_wall_height")
+            / math.tan(math.radians(number("pad_wall_slope"))),
         )
 
     @classmethod
@@ -310,12 +346,214 @@ def _normals(corners: np.ndarray) -> np.ndarray:
     )
 
 
-def _downward(heights: np.ndarray, normal: np.ndarray, angle_deg: float):
-    """Faces leaning more than ``angle_deg`` from vertical and facing down: mask, projected
-    area and centroid height (of their corners' ``heights``)."""
-    length = np.sqrt(np.einsum("ij,ij->i", normal, normal))
-    down = -normal[:, 2] > length * math.sin(math.radians(angle_deg))
-    return down, np.abs(normal[:, 2]) / 2, heights.mean(axis=1)
+@dataclass(frozen=True, eq=False)
+class Footprint:
+    """Where the pillars can stand, seen from below, as rasters (row = y, column = x; pixel
+    (i, j) centred on ``origin + (j + 0.5, i + 0.5) * pixel_mm``): ``held`` under the faces
+    that always get support points (the islands, the faces too flat to lean on anything and the
+    lowest lines of the others, ``_new_overhangs``), ``sloped_z`` the lowest height above the
+    part's underside of the sloped downward faces at each pixel's centre (NaN where there are
+    none), which only get points where the force of the points below falls short. A pixel is
+    a face's when the face's projection holds its centre, so a region of pixels reaches half a
+    pixel beyond its outermost centres."""
+
+    pixel_mm: float
+    origin: tuple[float, float]
+    held: np.ndarray
+    sloped_z: np.ndarray
+
+    @classmethod
+    def of(cls, corners: np.ndarray, held: np.ndarray) -> "Footprint":
+        """The rasters of triangles ``corners`` (n, 3, 3; z above the underside), ``held`` (a
+        mask of them) the others sloped: a pixel is the triangles' whose projection holds its
+        centre, at the lowest of their heights there."""
+        flat = corners[:, :, :2]
+        # Corner-wise minima and maxima: numpy reduces along a short middle axis slowly.
+        lowest = np.minimum(np.minimum(flat[:, 0], flat[:, 1]), flat[:, 2])
+        highest = np.maximum(np.maximum(flat[:, 0], flat[:, 1]), flat[:, 2])
+        low = np.array([lowest[:, 0].min(), lowest[:, 1].min()])
+        extent = np.array([highest[:, 0].max(), highest[:, 1].max()]) - low
+        side_ab, side_ac = flat[:, 1] - flat[:, 0], flat[:, 2] - flat[:, 0]
+        cross = side_ab[:, 0] * side_ac[:, 1] - side_ab[:, 1] * side_ac[:, 0]
+        covered = float(np.abs(cross).sum()) / 2
+        pixel = max(FOOTPRINT_PIXEL_MM, math.sqrt(extent[0] * extent[1] / FOOTPRINT_MAX_PIXELS))
+        while True:
+            # The rows of pixel centres each face crosses: the first one and how many.
+            first_row = np.ceil((lowest[:, 1] - low[1]) / pixel - 0.5).astype(np.int64)
+            last_row = np.floor((highest[:, 1] - low[1]) / pixel - 0.5).astype(np.int64)
+            crossed = np.maximum(last_row - first_row + 1, 0)
+            spans = int(crossed.sum())
+            coarser = max(
+                math.sqrt((spans + covered / pixel**2) / FOOTPRINT_MAX_STEPS),
+                (spans - len(corners)) / FOOTPRINT_MAX_EXTRA_SPANS,
+            )
+            if coarser <= 1:
+                break
+            pixel *= coarser
+        columns, rows = (extent // pixel).astype(int) + 1
+        # Each face's plane, z = base + slope_x * x + slope_y * y (no downward face is vertical).
+        edge_ab, edge_ac = corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]
+        normal = np.cross(edge_ab, edge_ac)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slope_x, slope_y = -normal[:, 0] / normal[:, 2], -normal[:, 1] / normal[:, 2]
+        base = corners[:, 0, 2] - slope_x * corners[:, 0, 0] - slope_y * corners[:, 0, 1]
+        # One span per face and row crossed: where the row's centre line enters and leaves it.
+        span_face = np.repeat(np.arange(len(corners)), crossed)
+        span_row = first_row[span_face] + _ranks(crossed)
+        y = low[1] + (span_row + 0.5) * pixel
+        enter, leave = np.full(len(y), np.inf), np.full(len(y), -np.inf)
+        for start, end in ((0, 1), (1, 2), (2, 0)):
+            x_start, y_start = flat[span_face, start, 0], flat[span_face, start, 1]
+            x_end, y_end = flat[span_face, end, 0], flat[span_face, end, 1]
+            meets = (np.minimum(y_start, y_end) <= y) & (y <= np.maximum(y_start, y_end))
+            meets &= y_start != y_end
+            with np.errstate(divide="ignore", invalid="ignore"):
+                x = x_start + (y - y_start) * (x_end - x_start) / (y_end - y_start)
+            enter = np.where(meets, np.minimum(enter, x), enter)
+            leave = np.where(meets, np.maximum(leave, x), leave)
+        with np.errstate(invalid="ignore"):
+            first_column = np.maximum(np.ceil((enter - low[0]) / pixel - 0.5), 0)
+            last_column = np.minimum(np.floor((leave - low[0]) / pixel - 0.5), columns - 1)
+        width = np.where(
+            np.isfinite(enter), np.maximum(last_column - first_column + 1, 0), 0
+        ).astype(np.int64)
+        first_column = np.where(width > 0, first_column, 0)
+        # Each span's first cell, its height there and the rise from one pixel to the next.
+        first_cell = span_row * columns + first_column.astype(np.int64)
+        first_z = base[span_face] + slope_x[span_face] * (low[0] + (first_column + 0.5) * pixel)
+        first_z += slope_y[span_face] * y
+        rise = slope_x[span_face] * pixel
+        span_held = held[span_face]
+        surface_z = np.full(rows * columns, np.inf)
+        span_sloped = ~span_held
+        cell, starts = _span_cells(first_cell[span_sloped], width[span_sloped])
+        heights = _span_heights(first_z[span_sloped], rise[span_sloped], width[span_sloped], starts)
+        np.minimum.at(surface_z, cell, heights)
+        sloped = np.isfinite(surface_z.reshape(rows, columns))
+        sloped_z = surface_z.reshape(rows, columns).copy()
+        cell, starts = _span_cells(first_cell[span_held], width[span_held])
+        held_mask = np.zeros(rows * columns, dtype=bool)
+        held_mask[cell] = True
+        held_mask = held_mask.reshape(rows, columns)
+        if sloped.any():
+            # Only sloped pixels can be new overhangs: the held faces' heights are needed only
+            # there and at their neighbours.
+            near = sloped.copy()
+            near[1:] |= sloped[:-1]
+            near[:-1] |= sloped[1:]
+            across = near.copy()
+            near[:, 1:] |= across[:, :-1]
+            near[:, :-1] |= across[:, 1:]
+            chosen = np.flatnonzero(near.ravel()[cell])
+            heights = _span_heights(
+                first_z[span_held], rise[span_held], width[span_held], starts, chosen
+            )
+            np.minimum.at(surface_z, cell[chosen], heights)
+            held_mask |= _new_overhangs(surface_z.reshape(rows, columns), pixel, sloped)
+        sloped_z[~sloped] = np.nan
+        return cls(float(pixel), (float(low[0]), float(low[1])), held_mask, sloped_z)
+
+    def pillars(self, share: float, first_layer_mm: float) -> np.ndarray:
+        """Mask of the pixels pillars stand on when the sloped faces' points hold ``share`` of
+        their area: the held faces, the first layer's island (the sloped faces within
+        ``first_layer_mm`` of the underside: PrusaSlicer covers a new island whole), and, as
+        PrusaSlicer adds slope points layer by layer from the bottom up while the points below
+        fall short, the lowest ``share`` of the sloped pixels."""
+        sloped = np.sort(self.sloped_z[~np.isnan(self.sloped_z)])
+        limit = first_layer_mm
+        if share > 0 and len(sloped):
+            limit = max(limit, sloped[min(len(sloped), math.ceil(share * len(sloped))) - 1])
+        with np.errstate(invalid="ignore"):
+            return self.held | (self.sloped_z <= limit)
+
+    def to_dict(self) -> dict:
+        # Heights in steps of PITCH_MM, 0 for none, stored as each step's difference from the
+        # previous pixel of its row (smooth surfaces compress to a third).
+        # MAX_HEIGHT_MM keeps the steps and their differences within int16.
+        steps = np.zeros(self.sloped_z.shape, dtype=np.int16)
+        sloped = ~np.isnan(self.sloped_z)
+        steps[sloped] = np.round(self.sloped_z[sloped] / PITCH_MM) + 1
+        rises = np.diff(steps, axis=1, prepend=np.int16(0))
+        return {
+            "pixel_mm": self.pixel_mm,
+            "origin": list(self.origin),
+            "shape": list(self.held.shape),
+            "held": _pack_bytes(np.packbits(self.held)),
+            "sloped_rises": _pack_bytes(rises.astype("<i2")),
+        }
+
+    @classmethod
+    def from_dict(cls, values: Mapping) -> "Footprint":
+        """The footprint of a stored table: the same object again for the same table (see
+        ``_footprint_pad``), its arrays read-only."""
+        return _decoded_footprint(
+            float(values["pixel_mm"]),
+            tuple(values["origin"]),
+            tuple(values["shape"]),
+            values["held"],
+            values["sloped_rises"],
+        )
+
+
+@functools.lru_cache(maxsize=16)
+def _decoded_footprint(pixel: float, origin: tuple, shape: tuple, held: str, rises: str):
+    rows, columns = shape
+    bits = np.frombuffer(_unpack_bytes(held), dtype=np.uint8)
+    held_mask = np.unpackbits(bits, count=rows * columns).astype(bool).reshape(rows, columns)
+    steps = np.cumsum(
+        np.frombuffer(_unpack_bytes(rises), dtype="<i2").reshape(rows, columns), axis=1
+    )
+    sloped_z = np.where(steps > 0, (steps - 1) * PITCH_MM, np.nan).astype(np.float32)
+    for array in (held_mask, sloped_z):
+        array.setflags(write=False)
+    return Footprint(pixel, origin, held_mask, sloped_z)
+
+
+def _span_cells(first_cell: np.ndarray, width: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The cells of spans, each ``width`` cells from ``first_cell``, one after another, and
+    where each span starts among them."""
+    starts = np.cumsum(width) - width
+    return np.repeat(first_cell - starts, width) + np.arange(int(width.sum())), starts
+
+
+def _span_heights(first_z, rise, width, starts, pixels=None) -> np.ndarray:
+    """Heights of the pixels (all, or those at positions ``pixels`` among ``_span_cells``) of
+    spans ``width`` long starting at ``starts``, each ``first_z`` high at its first pixel and
+    rising by ``rise`` a pixel."""
+    if pixels is None:
+        pixels = np.arange(int(width.sum()))
+        span = np.repeat(np.arange(len(width)), width)
+    else:
+        span = np.searchsorted(starts, pixels, side="right") - 1
+    return first_z[span] + rise[span] * (pixels - starts[span])
+
+
+def _ranks(counts: np.ndarray) -> np.ndarray:
+    """0, 1, ... counts[0] - 1, 0, 1, ... counts[1] - 1, ...: each item's rank in its group."""
+    starts = np.cumsum(counts) - counts
+    return np.arange(int(counts.sum())) - np.repeat(starts, counts)
+
+
+def _new_overhangs(surface_z: np.ndarray, pixel: float, where=None) -> np.ndarray:
+    """Pixels of the downward surface (its lowest height per pixel, inf where none; only those
+    of the mask ``where`` are looked at, if given) that no neighbour holds from below:
+    PrusaSlicer's ``SupportPointGenerator`` finds an island's area more than ``layer_height *
+    tan(75 deg)`` beyond the layer below a hopeless overhang, so a pixel leans on a neighbour
+    only when that neighbour is lower by at least its distance times ``tan(90 - 75 deg)``. Such
+    pixels start a new island or an overhang hanging in the air (a sloped shaft's lowest line,
+    a body's lowest edge): they get points like the flat faces."""
+    rise = math.tan(math.radians(90.0 - SLOPE_ANGLE_DEG))
+    padded = np.pad(surface_z, 1, constant_values=np.inf)
+    rows, columns = np.nonzero(np.isfinite(surface_z) if where is None else where)
+    z = surface_z[rows, columns]
+    held = np.zeros(len(z), dtype=bool)
+    # The lowest of the four side neighbours, then of the four corner ones (a pixel further).
+    for offsets in (((-1, 0), (1, 0), (0, -1), (0, 1)), ((-1, -1), (-1, 1), (1, -1), (1, 1))):
+        lowest = np.min([padded[rows + 1 + dy, columns + 1 + dx] for dy, dx in offsets], axis=0)
+        held |= lowest <= z - math.hypot(*offsets[0]) * pixel * rise
+    new = np.zeros(surface_z.shape, dtype=bool)
+    new[rows, columns] = np.isfinite(z) & ~held
+    return new
 
 
 @dataclass(frozen=True)
@@ -323,8 +561,9 @@ class SupportGeometry:
     """What the supports and pad are sized from, whatever the profile: the islands the first
     layer holds (projected area, aspect of their minimal rectangle), the other downward faces
     (``hopeless_mm2`` leaning more than ``SLOPE_ANGLE_DEG`` from vertical, ``sloped_mm2`` between
-    it and ``SAFE_ANGLE_DEG``, their mean height ``others_z_mm`` above the part's underside), and
-    the convex outlines (area, perimeter) of the downward faces and of the whole part."""
+    it and ``SAFE_ANGLE_DEG``, their mean height ``others_z_mm`` above the part's underside), the
+    convex outlines (area, perimeter) of the downward faces and of the whole part, and the
+    downward faces' ``Footprint``, where the pillars and the pad stand."""
 
     island_mm2: tuple[float, ...]
     island_aspect: tuple[float, ...]
@@ -333,26 +572,34 @@ class SupportGeometry:
     others_z_mm: float
     down_outline: tuple[float, float]
     part_outline: tuple[float, float]
+    footprint: Footprint | None = None
 
     @classmethod
     def of(
         cls, vertices: np.ndarray, faces: np.ndarray, normal: np.ndarray, island_mm: float
     ) -> "SupportGeometry":
-        """From the part's mesh (z up) and its faces' ``_normals``."""
-        heights = vertices[:, 2][faces]
+        """From the part's mesh (z up) and its faces' ``_normals``. Faces leaning more than
+        ``SAFE_ANGLE_DEG`` from vertical and facing down are the downward ones; only they are
+        looked at further."""
         bottom = float(vertices[:, 2].min())
-        down, projected, centre_z = _downward(heights, normal, SAFE_ANGLE_DEG)
-        island = down & (heights.max(axis=1) <= bottom + island_mm)
+        length = np.sqrt(np.einsum("ij,ij->i", normal, normal))
+        down = -normal[:, 2] > length * math.sin(math.radians(SAFE_ANGLE_DEG))
+        down_faces, down_normal = faces[down], normal[down]
+        heights = vertices[:, 2][down_faces]
+        projected = np.abs(down_normal[:, 2]) / 2
+        highest = np.maximum(np.maximum(heights[:, 0], heights[:, 1]), heights[:, 2])
+        island = highest <= bottom + island_mm
         areas, aspects = [], []
-        for outline, island_area in _islands(vertices[faces[island]], projected[island]):
-            width, length = _min_rectangle(outline)
+        for outline, island_area in _islands(vertices[down_faces[island]], projected[island]):
+            width, long_side = _min_rectangle(outline)
             areas.append(island_area)
-            aspects.append(length / width if width > 0 else 1.0)
-        others = down & ~island
-        hopeless = others & _downward(heights, normal, SLOPE_ANGLE_DEG)[0]
+            aspects.append(long_side / width if width > 0 else 1.0)
+        others = ~island
+        flat = -down_normal[:, 2] > length[down] * math.sin(math.radians(SLOPE_ANGLE_DEG))
+        hopeless = others & flat
         other_area = projected[others]
         others_z = (
-            float(np.average(centre_z[others], weights=other_area)) - bottom
+            float(np.average(heights[others].mean(axis=1), weights=other_area)) - bottom
             if other_area.sum() > 0
             else 0.0
         )
@@ -362,8 +609,13 @@ class SupportGeometry:
             hopeless_mm2=float(projected[hopeless].sum()),
             sloped_mm2=float(projected[others & ~hopeless].sum()),
             others_z_mm=others_z,
-            down_outline=_hull(vertices[_used(faces[down], len(vertices)), :2]),
+            down_outline=_hull(vertices[_used(down_faces, len(vertices)), :2]),
             part_outline=_hull(vertices[_used(faces, len(vertices)), :2]),
+            footprint=(
+                Footprint.of(vertices[down_faces] - [0, 0, bottom], island | hopeless)
+                if len(down_faces)
+                else None
+            ),
         )
 
     @property
@@ -378,6 +630,7 @@ class SupportGeometry:
             "others_z_mm": self.others_z_mm,
             "down_outline": list(self.down_outline),
             "part_outline": list(self.part_outline),
+            "footprint": self.footprint.to_dict() if self.footprint else None,
         }
 
     @classmethod
@@ -391,6 +644,7 @@ class SupportGeometry:
             others_z_mm=float(values["others_z_mm"]),
             down_outline=tuple(values["down_outline"]),
             part_outline=tuple(values["part_outline"]),
+            footprint=Footprint.from_dict(values["footprint"]) if values["footprint"] else None,
         )
 
 
@@ -415,8 +669,8 @@ def _supports_and_pad(geometry: SupportGeometry, profile: SlaProfile) -> _Suppor
     and a base cone (``support_base_height``, ``support_base_diameter``) whose union covers at
     most the supported outline grown by the base radius. When the bases do not fit under the
     part, heads lean up to ``support_critical_angle`` and the pillars stand that much further
-    out. The pad is the supported outline grown by that reach and ``pad_brim_size``,
-    ``pad_wall_thickness`` thick, its edge sloping at ``pad_wall_slope``.
+    out. The pad is ``_pillar_pad`` under the footprint's pillars, their bases grown by that
+    reach (without a footprint, the supported outline grown by it and ``pad_brim_size``).
     """
     bottom = profile.elevation_mm
     if not profile.supports or not geometry.overhangs:
@@ -461,9 +715,107 @@ def _supports_and_pad(geometry: SupportGeometry, profile: SlaProfile) -> _Suppor
     base_union = min(bases, _offset_area(outline_area, outline_perimeter, reach))
     base_mm3 = profile.base_height_mm * (base_union + points * math.pi * pillar_r**2) / 2
     support_mm3 = points * (head + pillar_length * math.pi * pillar_r**2) + base_mm3
+    if profile.pad and geometry.footprint is not None:
+        held_share = min(1.0, slope_points * force / geometry.sloped_mm2) if slope_points else 0.0
+        pad = _footprint_pad(geometry.footprint, held_share, reach, profile)
+        if pad is not None:
+            return _Supports(points, support_mm3, *pad)
     return _pad(
         outline_area, outline_perimeter, reach, profile, points=points, support_mm3=support_mm3
     )
+
+
+@functools.lru_cache(maxsize=16)
+def _footprint_pad(footprint: "Footprint", share: float, reach: float, profile: SlaProfile):
+    """``_pillar_pad`` under the footprint's ``pillars`` (None when there are none), kept for
+    the last footprints (by identity: ``Footprint.from_dict`` hands out the same object for the
+    same stored table), as a quote is priced again and again from one analysis."""
+    pillars = footprint.pillars(share, profile.initial_layer_height_mm)
+    if not pillars.any():
+        return None
+    rows, columns = np.flatnonzero(pillars.any(axis=1)), np.flatnonzero(pillars.any(axis=0))
+    pillars = pillars[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
+    step = math.ceil(math.sqrt(pillars.size / PAD_MAX_PIXELS))
+    if step > 1:
+        pillars = _blocks(pillars, step)
+    return _pillar_pad(pillars, footprint.pixel_mm * step, reach, profile)
+
+
+def _blocks(mask: np.ndarray, step: int) -> np.ndarray:
+    """``mask`` on pixels ``step`` times larger: a block is set when any of its pixels is."""
+    rows, columns = -(-mask.shape[0] // step), -(-mask.shape[1] // step)
+    padded = np.zeros((rows * step, columns * step), dtype=bool)
+    padded[: mask.shape[0], : mask.shape[1]] = mask
+    return padded.reshape(rows, step, columns, step).any(axis=(1, 3))
+
+
+def _pillar_pad(pillars: np.ndarray, pixel: float, reach: float, profile: SlaProfile):
+    """Top area, bottom area and volume of the pad PrusaSlicer builds under the pillars
+    (PrusaSlicer 2.5, ``sla::Pad``, pad below the part), on a ``Footprint`` raster.
+
+    Its blueprint is the pillars' bases (``pad_blueprint`` slices the supports' lowest pad
+    height): discs of ``reach`` about the ``pillars`` pixels. ``ConcaveHull`` joins separate
+    bases by a connector triangle from the centre of all of them to each base's centre,
+    ``CONNECTOR_HALF_WIDTH_MM`` to either side there; ``offset_waffle_style`` closes the result
+    by growing it twice the brim (``pad_brim_size`` plus the wing) and shrinking it once, and
+    keeps only its outer contours (no holes). That outline is the pad's top; its edge slopes in
+    by ``pad_wall_slope`` down to the bottom, ``pad_wall_thickness`` (+ ``pad_wall_height``)
+    lower. Distances on the raster are taken between pixel centres, so a region's edge lies half
+    a pixel beyond its outermost pixels."""
+    brim = profile.pad_brim_mm + profile.pad_wing_mm
+    margin = math.ceil((reach + 2 * brim) / pixel) + 3
+    supported = np.pad(pillars, margin)
+    distance = ndimage.distance_transform_edt(~supported, sampling=pixel)
+    bases = distance <= reach + pixel / 2
+    if ndimage.label(bases)[1] > 1:
+        bases |= _connectors(supported, pixel)
+    grown = ndimage.distance_transform_edt(~bases, sampling=pixel) <= 2 * brim + pixel / 2
+    top = ndimage.binary_fill_holes(
+        ndimage.distance_transform_edt(grown, sampling=pixel) > brim + pixel / 2
+    )
+    depth = ndimage.distance_transform_edt(top, sampling=pixel) - pixel / 2
+    shrink = profile.pad_thickness_mm / math.tan(math.radians(profile.pad_slope_deg))
+    cell = pixel * pixel
+    # The area at each depth of the sloped edge, averaged over the pad's thickness.
+    shares = (np.arange(PAD_DEPTH_SAMPLES) + 0.5) / PAD_DEPTH_SAMPLES
+    mean_area = np.mean([np.count_nonzero(depth > shrink * share) for share in shares]) * cell
+    return (
+        float(np.count_nonzero(top) * cell),
+        float(np.count_nonzero(depth > shrink) * cell),
+        float(profile.pad_thickness_mm * mean_area),
+    )
+
+
+def _connectors(supported: np.ndarray, pixel: float) -> np.ndarray:
+    """The union of ``ConcaveHull``'s connector triangles, from the centre of the supported
+    pixels' bounding box to each of them: seen from that centre, a triangle to a point ``r``
+    away covers the angles within ``atan(CONNECTOR_HALF_WIDTH_MM / r)`` of it out to ``r``, so
+    the union is, per direction, the farthest reach of the points whose triangle spans it."""
+    rows, columns = np.nonzero(supported)
+    centre = (
+        (rows.min() + rows.max()) / 2,
+        (columns.min() + columns.max()) / 2,
+    )
+    step = 2 * math.pi / CONNECTOR_BINS
+
+    def polar(row_index, column_index):
+        dy, dx = (row_index - centre[0]) * pixel, (column_index - centre[1]) * pixel
+        angle = ((np.arctan2(dy, dx) + math.pi) / step).astype(int) % CONNECTOR_BINS
+        return np.hypot(dx, dy), angle
+
+    radius, angle = polar(rows, columns)
+    farthest = np.zeros(CONNECTOR_BINS)
+    np.maximum.at(farthest, angle, radius)
+    spread = np.arctan2(CONNECTOR_HALF_WIDTH_MM, np.maximum(farthest, 1e-9))
+    covered = farthest.copy()
+    for offset in range(1, int(spread[farthest > 0].max() / step) + 2):
+        reaches = np.where(spread >= (offset - 0.5) * step, farthest, 0.0)
+        covered = np.maximum(
+            covered, np.maximum(np.roll(reaches, offset), np.roll(reaches, -offset))
+        )
+    grid_rows, grid_columns = np.indices(supported.shape)
+    radius, angle = polar(grid_rows, grid_columns)
+    return radius <= covered[angle]
 
 
 def _pad(area, perimeter, reach, profile: SlaProfile, *, points: int, support_mm3: float):
@@ -536,7 +888,7 @@ def estimate(vertices: np.ndarray, faces: np.ndarray, profile: SlaProfile) -> Sl
     height = float(lifted[:, 2].max())
     middles = _layer_middles(height, profile) - profile.elevation_mm
     fill_limit = profile.display_mm2 * profile.area_fill_pct / 100
-    extent = np.ptp(lifted[:, :2], axis=0)
+    extent = _extent(lifted)
     if extent[0] * extent[1] <= fill_limit:
         # No section can be larger than the part's bounding rectangle: every layer of the part
         # itself is fast, whatever its shape, so sectioning would not change the estimate.
@@ -571,7 +923,7 @@ def layer_table(
     height = float(turned[:, 2].max())
     if height > MAX_HEIGHT_MM:
         return None
-    extent = np.ptp(turned[:, :2], axis=0)
+    extent = _extent(turned)
     volume_share = union_share[0]
     areas = None
     if extent[0] * extent[1] > SECTIONED_ABOVE_MM2:
@@ -617,6 +969,12 @@ def estimate_from_table(table: Mapping, profile: SlaProfile) -> SlaEstimate:
         part_area = np.where(within, float(table["part_ml"]) * 1000 / max(height, 1e-9), 0.0)
     geometry = SupportGeometry.from_dict(table["supports"])
     return _reckon(height, part_area, float(table["part_ml"]), geometry, profile)
+
+
+def _extent(vertices: np.ndarray) -> np.ndarray:
+    """Width and depth of the vertices' bounding box (column by column: ``np.ptp`` along the
+    rows of a large array is several times slower)."""
+    return np.array([np.ptp(vertices[:, 0]), np.ptp(vertices[:, 1])])
 
 
 def _layer_middles(height_mm: float, profile: SlaProfile) -> np.ndarray:
@@ -675,11 +1033,19 @@ def _reckon(
 
 
 def _pack(values: np.ndarray) -> str:
-    return base64.b64encode(zlib.compress(np.asarray(values, "<f4").tobytes(), 6)).decode("ascii")
+    return _pack_bytes(np.asarray(values, "<f4"))
 
 
 def _unpack(packed: str) -> np.ndarray:
-    return np.frombuffer(zlib.decompress(base64.b64decode(packed)), dtype="<f4").astype(float)
+    return np.frombuffer(_unpack_bytes(packed), dtype="<f4").astype(float)
+
+
+def _pack_bytes(values: np.ndarray) -> str:
+    return base64.b64encode(zlib.compress(values.tobytes(), 6)).decode("ascii")
+
+
+def _unpack_bytes(packed: str) -> bytes:
+    return zlib.decompress(base64.b64decode(packed))
 
 
 def _hull(points: np.ndarray) -> tuple[float, float]:
@@ -687,8 +1053,30 @@ def _hull(points: np.ndarray) -> tuple[float, float]:
     if len(points) < 3:
         return 0.0, 0.0
     try:
-        hull = ConvexHull(points)
+        hull = ConvexHull(_around_octagon(points))
     except QhullError:
         return 0.0, 0.0
     # In 2D scipy's ``volume`` is the area and ``area`` the perimeter.
     return float(hull.volume), float(hull.area)
+
+
+def _around_octagon(points: np.ndarray) -> np.ndarray:
+    """The points not strictly inside the polygon of their extremes along x, y and both
+    diagonals (Akl-Toussaint): the convex hull is theirs, and Qhull has far fewer to sort on a
+    finely meshed part."""
+    x, y = points[:, 0], points[:, 1]
+    extremes = [
+        int(index)
+        for values in (x, x + y, y, y - x)
+        for index in (np.argmax(values), np.argmin(values))
+    ]
+    corners = points[list(dict.fromkeys(extremes))]
+    centre = corners.mean(axis=0)
+    corners = corners[np.argsort(np.arctan2(*(corners - centre).T[::-1]))]
+    if len(corners) < 3:
+        return points
+    inside = np.ones(len(points), dtype=bool)
+    for start, end in zip(corners, np.roll(corners, -1, axis=0), strict=True):
+        edge = end - start
+        inside &= edge[0] * (y - start[1]) - edge[1] * (x - start[0]) > 0
+    return points[~inside]
