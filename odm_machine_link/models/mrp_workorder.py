@@ -60,8 +60,12 @@ class MrpWorkorder(models.Model):
         )
 
     def _odm_done_runs(self):
-        return self.env["odm.machine.job"].search(
-            [("workorder_ids", "in", self.ids), ("state", "=", "done")]
+        """Read for the plan and the counts, also by production managers who are not
+        machine managers."""
+        return (
+            self.env["odm.machine.job"]
+            .sudo()
+            .search([("workorder_ids", "in", self.ids), ("state", "=", "done")])
         )
 
     def _odm_set_dispatch_blocker(self, reasons):

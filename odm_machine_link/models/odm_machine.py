@@ -338,10 +338,13 @@ class OdmMachine(models.Model):
         reason = super()._odm_plan_blocker(material, quote)
         if reason or self.link_kind not in DISPATCH_KINDS:
             return reason
-        seen = self.env["odm.machine.job"]._described_machines(self)[0]
+        # The machine's jobs are read for the verdict only: a production manager who plans
+        # need not be a machine manager.
+        jobs = self.env["odm.machine.job"].sudo()
+        seen = jobs._described_machines(self)[0]
         # A job it holds is time, not a blocker; left out, it cannot hide "offline".
         found = [machine_dispatch.unready(dataclasses.replace(seen, busy_with_job=False))]
-        nozzle = self.env["odm.machine.job"]._quoted_nozzle(quote) if quote else None
+        nozzle = jobs._quoted_nozzle(quote) if quote else None
         if material:
             work = machine_dispatch.Work(
                 key=None,

@@ -13,3 +13,4 @@ from . import test_build_job_outcomes
 from . import test_order_tracking_progress
 from . import test_order_tracking_tour
 from . import test_machine_calibration
+from . import test_build_job_offline

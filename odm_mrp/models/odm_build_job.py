@@ -173,6 +173,10 @@ class OdmBuildJob(models.Model):
                 ("technology", "in", PLATE_TECHNOLOGIES + CHAMBER_TECHNOLOGIES),
             ]
         )
+        # A machine that cannot take work now (offline, under maintenance) gets no plate: its
+        # work orders are planned one by one on the machines that can, instead of waiting in a
+        # job packed for it.
+        machines = machines.filtered(lambda machine: not machine._odm_plan_blocker())
         machine_of = {machine.workcenter_id: machine for machine in machines}
         workorders = workorders.filtered(lambda workorder: workorder.workcenter_id in machine_of)
         items = self._work_items(workorders, machine_of)

@@ -48,6 +48,11 @@ class OdmOrderTracking(models.AbstractModel):
         if ordered and float_compare(line.qty_delivered, ordered, precision_rounding=rounding) >= 0:
             stage, percent = "shipped", None
         technology = line.odm_process_id.technology
+        # The last re-plan found nothing to make it on (a machine offline, under maintenance):
+        # the customer is told, without machine names, that the date is under review.
+        held = stage not in ("ready", "shipped") and any(
+            production.odm_plan_issue for production in productions
+        )
         return {
             "part": line.odm_part_id.name,
             "process": line.odm_process_id.name,
@@ -59,6 +64,7 @@ class OdmOrderTracking(models.AbstractModel):
             "stage": stage,
             "label": self._stage_label(stage, technology),
             "percent": percent,
+            "held": held,
         }
 
     def _production_stage(self, production):

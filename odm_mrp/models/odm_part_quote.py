@@ -12,7 +12,8 @@ class OdmPartQuote(models.Model):
             self.part_id,
             self.process_id,
             self.material_id,
-            check_size=not self.sale_line_id.odm_dfm_override,
+            # The planner asks as a production manager, who may not read the sales line.
+            check_size=not self.sudo().sale_line_id.odm_dfm_override,
         )
 
     def _odm_supply_issue(self):
@@ -60,7 +61,8 @@ class OdmPartQuote(models.Model):
         if quote._odm_supply_issue():
             return False
         now = fields.Datetime.now()
-        tier_date = self.env.company.resource_calendar_id.plan_days(
+        company = quote.part_id.company_id or self.env.company
+        tier_date = company.resource_calendar_id.plan_days(
             quote.lead_time_days, now, compute_leaves=True
         )
         promised = tier_date.date() if tier_date else fields.Date.context_today(self)

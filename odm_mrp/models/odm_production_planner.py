@@ -50,8 +50,15 @@ class OdmProductionPlanner(models.AbstractModel):
         )
         jobs, blocked = self._jobs(workorders, running, origin)
         workcenters = (
+            # Plain ids: a record browsed with the engine's labelled keys would create rows
+            # (the load per day) that Odoo's access check cannot read back.
             self.env["mrp.workcenter"].browse(
-                {key for job in jobs for operation in job.operations for key in operation.durations}
+                {
+                    int(key)
+                    for job in jobs
+                    for operation in job.operations
+                    for key in operation.durations
+                }
             )
             | running.workcenter_id
         )
@@ -79,7 +86,7 @@ class OdmProductionPlanner(models.AbstractModel):
             late=len(late),
             unplanned=len(result.unschedulable),
         )
-        productions = self.env["mrp.production"].browse([*result.unschedulable, *late])
+        productions = self.env["mrp.production"].browse(map(int, [*result.unschedulable, *late]))
         reasons = [
             f"{production.name}: {production.odm_plan_issue or production.odm_plan_delay}"
             for production in productions[:MAX_REPORTED_ORDERS]
@@ -124,21 +131,25 @@ class OdmProductionPlanner(models.AbstractModel):
     @api.model
     def _working_intervals(self, workcenters, origin):
         """Each work center's working intervals over the horizon (its calendar minus time off,
-        aware UTC datetimes); None for a work center without calendar (always available)."""
+        aware UTC datetimes); None for a work center without calendar (always available).
+
+        One call per calendar for all its work centers: Odoo reckons the attendances once per
+        time zone and only the time off per resource (a quote's promise asks on every price)."""
         start = pytz.utc.localize(origin)
-        working = {}
-        for workcenter in workcenters:
-            calendar = workcenter.resource_calendar_id
+        working = dict.fromkeys(workcenters.filtered(lambda wc: not wc.resource_calendar_id))
+        for calendar, sharing in workcenters.grouped("resource_calendar_id").items():
             if not calendar:
-                working[workcenter] = None
                 continue
             intervals = calendar._work_intervals_batch(
                 start,
                 start + timedelta(days=HORIZON_DAYS),
-                resources=workcenter.resource_id,
+                resources=sharing.resource_id,
                 tz=pytz.timezone(calendar.tz or "UTC"),
-            )[workcenter.resource_id.id]
-            working[workcenter] = [(begin, end) for begin, end, _records in intervals]
+            )
+            for workcenter in sharing:
+                working[workcenter] = [
+                    (begin, end) for begin, end, _records in intervals[workcenter.resource_id.id]
+                ]
         return working
 
     @api.model

@@ -54,12 +54,16 @@ class OdmRoutingTemplate(models.Model):
 
     @api.model
     def _for_process(self, process):
-        """The process's template, else its technology's; UserError when there is none."""
+        """The process's template, else its technology's; UserError when there is none.
+
+        A company's process is routed through that company's template (and work centers),
+        whichever company the caller has active (a portal payment, a manager of several)."""
+        company = process.company_id or self.env.company
         candidates = self.search(
             [
                 ("technology", "=", process.technology),
                 ("process_id", "in", (process.id, False)),
-                ("company_id", "in", (self.env.company.id, False)),
+                ("company_id", "in", (company.id, False)),
             ]
         )
         template = candidates.sorted(lambda template: not template.process_id)[:1]

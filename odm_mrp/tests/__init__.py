@@ -9,3 +9,6 @@ from . import test_plan_constraints
 from . import test_plan_timeline_tour
 from . import test_order_tracking
 from . import test_specification_work_orders
+from . import test_second_company
+from . import test_replan_as_manager
+from . import test_order_tracking_held

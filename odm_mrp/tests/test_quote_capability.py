@@ -77,8 +77,9 @@ class TestQuoteCapability(QuoteCapabilityCase):
         made, review = order.order_line
         html = self._render_pdf(order)
         date = re.escape(format_date(self.env, made.odm_promised_date))
-        self.assertRegex(html, rf"ready by\s*<span[^>]*>{date}</span>")
-        self.assertIn("date to be confirmed by our team", html)
+        # The comma follows the working days with no space before it.
+        self.assertRegex(html, rf"working days, ready by\s*<span[^>]*>{date}</span>")
+        self.assertIn("working days, date to be confirmed by our team", html)
         self.assertFalse(review.odm_promised_date)
 
     def _render_pdf(self, order):

@@ -18,3 +18,4 @@ from . import test_odm_batch_upload
 from . import test_odm_portal_display
 from . import test_odm_price_grid_runs
 from . import test_odm_slice_job_edges
+from . import test_odm_estimate_accepted
