@@ -57,7 +57,9 @@ class OdmProcess(models.Model):
         domain="[('id', 'in', material_ids)]",
         help="Material quoted when the customer picks none.",
     )
-    parameter_ids = fields.One2many("odm.process.parameter", "process_id", string="Parameters")
+    parameter_ids = fields.One2many(
+        "odm.process.parameter", "process_id", string="Parameters", copy=True
+    )
     calibration = fields.Json(
         readonly=True,
         groups="base.group_user",
@@ -83,6 +85,27 @@ class OdmProcess(models.Model):
         processes = super().create(vals_list)
         processes._add_missing_parameters()
         return processes
+
+    def copy_data(self, default=None):
+        """A duplicate keeps every tuned parameter and gets a code of its own in its company
+        (codes are unique per company: the API and the odm-quote command name processes by it)."""
+        values_list = super().copy_data(default)
+        for process, values in zip(self, values_list, strict=True):
+            if default and "code" in default:
+                continue
+            company = values.get("company_id", process.company_id.id)
+            taken = set(
+                self.with_context(active_test=False)
+                .search([("company_id", "=", company)])
+                .mapped("code")
+            )
+            number = 2
+            while f"{process.code}-{number}" in taken:
+                number += 1
+            values["code"] = f"{process.code}-{number}"
+            if not (default and "name" in default):
+                values["name"] = self.env._("%(name)s (copy)", name=process.name)
+        return values_list
 
     def write(self, vals):
         result = super().write(vals)

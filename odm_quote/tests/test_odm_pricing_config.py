@@ -50,6 +50,19 @@ class TestPricingConfig(TransactionCase):
         self.assertGreater(after.material_g, before.material_g)
         self.assertGreater(after.unit_price, before.unit_price)
 
+    def test_duplicated_process_keeps_its_tuning_under_a_code_of_its_own(self):
+        self._parameter(self.fdm, "infill_pct").value = 35
+        copy = self.fdm.copy()
+        again = self.fdm.copy()
+        self.assertEqual((copy.code, again.code), ("FDM-2", "FDM-3"))
+        self.assertEqual(copy.name, "FDM printing (copy)")
+        self.assertEqual(self._parameter(copy, "infill_pct").value, 35)
+        self.assertEqual(
+            {line.key: line.value for line in copy.parameter_ids},
+            {line.key: line.value for line in self.fdm.parameter_ids},
+        )
+        self.assertEqual(copy.engine_params().infill_pct, 35)
+
     def test_parameters_carry_engine_units_and_explanations(self):
         layer = self._parameter(self.fdm, "layer_height_mm")
         self.assertEqual(layer.unit, "mm")
