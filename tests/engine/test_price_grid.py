@@ -4,8 +4,11 @@ import math
 import time
 
 import pytest
+import trimesh
 from test_pricing import box
 
+from odm_engine.mesh.geometry import analyse
+from odm_engine.mesh.loaders import load_part
 from odm_engine.pricing.defaults import default_config
 from odm_engine.pricing.params import QuoteError
 from odm_engine.pricing.price_grid import (
@@ -15,7 +18,9 @@ from odm_engine.pricing.price_grid import (
     price_grid,
     quote_grid,
 )
+from odm_engine.pricing.processes import fdm
 from odm_engine.pricing.quote import quote_part
+from odm_engine.slicing import layers
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +148,28 @@ def test_grid_of_ten_parts_is_fast(config):
     for size in range(10, 20):
         quote_grid(box(size, size, size), "FDM", quantity=size, config=config)
     assert time.perf_counter() - start < 0.5
+
+
+def test_a_grid_estimates_each_part_once_per_printer_profile(monkeypatch):
+    """The layer estimate depends on the part and the profile, not on the quantity: a grid's
+    rows reuse it, and another layout (a process's layer height) estimates anew."""
+    stl = trimesh.creation.box(extents=(31.0, 17.0, 9.0)).export(file_type="stl")
+    analysis = analyse(load_part(stl, "block.stl"), fdm_layers=True).to_dict()
+    runs = []
+    real = layers.estimate
+    monkeypatch.setattr(layers, "estimate", lambda *args: runs.append(args) or real(*args))
+    fdm._estimate.cache_clear()
+    config = default_config()
+    grid = quote_grid(analysis, "FDM", "PLA", 20, config=config)
+    assert len(grid.quantities) > 1
+    estimated = len(runs)
+    assert 1 <= estimated <= len(config.machines)
+    first = quote_part(analysis, "FDM", "PLA", 7, config=config)
+    assert len(runs) == estimated, "another quantity reuses the estimate"
+    finer = config.processes["FDM"].__class__(
+        **{**vars(config.processes["FDM"]), "layer_height_mm": 0.1}
+    )
+    config.processes["FDM"] = finer
+    second = quote_part(analysis, "FDM", "PLA", 7, config=config)
+    assert len(runs) > estimated
+    assert second.print_time_s > first.print_time_s

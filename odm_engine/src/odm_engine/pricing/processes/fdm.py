@@ -9,6 +9,7 @@ Analyses stored without that table (or with another version of it) fall back to 
 volume-based formula of ``extrusion_mm3``.
 """
 
+import functools
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -58,8 +59,34 @@ def layered(job: Job) -> tuple[layers.LayerEstimate, str] | None:
     if not reads_layer_table(table):
         return None
     printer, material = slicer_profile(job)
-    profile = layers.FdmProfile.load(printer, material, profile_overrides(job.process))
-    return layers.estimate(table, profile), f"{printer}/{material}"
+    overrides = tuple(sorted(profile_overrides(job.process).items()))
+    return _estimate(_StoredTable(table), printer, material, overrides), f"{printer}/{material}"
+
+
+class _StoredTable:
+    """A layer table as a cache key: equal when its packed content is (the data string's hash
+    is computed once per string), so a comparison or a price grid that prices one part at
+    several quantities estimates it once per profile."""
+
+    __slots__ = ("key", "table")
+
+    def __init__(self, table: Mapping[str, Any]):
+        self.table = table
+        self.key = (table["data"], table["layers"], table["pitch_mm"], tuple(table["columns"]))
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _StoredTable) and self.key == other.key
+
+
+@functools.lru_cache(maxsize=32)
+def _estimate(
+    table: _StoredTable, printer: str, material: str, overrides: tuple
+) -> layers.LayerEstimate:
+    profile = layers.FdmProfile.load(printer, material, dict(overrides))
+    return layers.estimate(table.table, profile)
 
 
 def extrusion_mm3(job: Job) -> dict[str, float]:
