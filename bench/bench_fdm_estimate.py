@@ -80,8 +80,9 @@ WHY_OFF = {
     "travel, retractions and Z lifts 2.5 min against 3.3 min. On the VORON nearly every layer "
     "is under slowdown_below_layer_time: the G-code shows perimeters, external perimeters and "
     "gyroid infill of such a layer all slowed to one feed (about 54 mm/s at mid-height, from "
-    "120, 80 and 200), which the printer then runs with its accelerations, while the estimate "
-    "stretches the layer as length over feed rate with no acceleration left.",
+    "120, 80 and 200), which the printer then runs with its accelerations. The estimate now "
+    "does the same (CoolingBuffer's shared feed over the adjustable extrusions, each run then "
+    "timed with its accelerations): -13.6 % before, -5.1 % now on the VORON.",
     "multibody": "a 0.26 g part of several small bodies: support 0.04 min estimated against "
     "0.63 min sliced (0.06 g against 0.11 g) under its small overhangs; most of the missing "
     "support is the first support layer's flange (see idler_riser).",

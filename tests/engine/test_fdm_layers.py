@@ -163,6 +163,21 @@ def test_a_small_layer_is_slowed_to_the_profiles_minimum_layer_time(meshgen):
     assert free.print_time_s < capped.print_time_s < slowed.print_time_s / 2
 
 
+def test_slowed_extrusions_still_pay_their_accelerations(meshgen):
+    """CoolingBuffer picks the slower feed rate by length over feed rate; the printer then runs
+    the slowed moves with its accelerations, so a layer slowed to the minimum layer time takes
+    longer on a printer that accelerates slower (it used to take the minimum either way)."""
+    slab = analyse(meshgen.part(meshgen.box((20.0, 20.0, 4.0))), fdm_layers=True).to_dict()
+    table = slab[layers.ANALYSIS_KEY]
+    cooling = {"slowdown_below_layer_time": 30, "min_print_speed": 10}
+    slowed = layers.estimate(table, layers.FdmProfile.load("MK4", "PLA", cooling))
+    gentle = {**cooling, "perimeter_acceleration": 500, "infill_acceleration": 500}
+    slowed_gently = layers.estimate(table, layers.FdmProfile.load("MK4", "PLA", gentle))
+    free = layers.estimate(table, layers.FdmProfile.load("MK4", "PLA", {"cooling": 0}))
+    assert free.print_time_s < free.layers * 30 < slowed.print_time_s
+    assert slowed_gently.print_time_s - slowed.print_time_s > 0.5 * slowed.layers
+
+
 def test_overlapping_bodies_are_printed_once(meshgen):
     """Two boxes pushed into each other print as their union, not as twice the shared part."""
     pair = np.vstack([meshgen.box((20.0, 20.0, 10.0)), meshgen.box((20.0, 20.0, 10.0), (10, 0, 0))])

@@ -1284,13 +1284,13 @@ def estimate(table: Mapping, profile: FdmProfile) -> LayerEstimate:
     }
     first = starts == 0
 
-    def speed_of(feature: str) -> np.ndarray:
+    def speed_of(feature: str, cap: np.ndarray | float = math.inf) -> np.ndarray:
         speed = min(
             profile.speeds[feature],
             profile.max_volumetric_speed / flow[feature],
             profile.max_feed_xy,
         )
-        return np.where(first, min(speed, profile.first_layer_speed), speed)
+        return np.minimum(np.where(first, min(speed, profile.first_layer_speed), speed), cap)
 
     def accel_of(feature: str) -> np.ndarray:
         accel = min(profile.accelerations[feature], profile.max_acceleration_extruding)
@@ -1303,20 +1303,13 @@ def estimate(table: Mapping, profile: FdmProfile) -> LayerEstimate:
         total = corners.sum(axis=0)
         return np.where(total > 0, (corners * capped).sum(axis=0) / np.maximum(total, 1e-9), speed)
 
-    def loop_time(length, feature, runs_extra=0.0):
-        speed = speed_of(feature)
+    def loop_time(length, feature, cap):
+        speed = speed_of(feature, cap)
         runs = np.maximum(loops, 1) + _sharp(corners, speed, corner_deg, profile.jerk_xy)
-        runs = runs + runs_extra
         return _run_time(length, runs * (length > 0), speed, accel_of(feature), junction(speed))
 
     small_external = external_mm * small_share
     small_perimeter = perimeter_mm * small_share
-    times = {
-        "external_perimeter": loop_time(external_mm - small_external, "external")
-        + loop_time(small_external, "small"),
-        "perimeter": loop_time(perimeter_mm - small_perimeter, "perimeter")
-        + loop_time(small_perimeter, "small"),
-    }
     # Fill lines run between reversals across their region: its mean chord (Cauchy: pi *
     # area / boundary). A region covering the whole inside is bounded by the perimeters; a
     # part of it (a skin ring along a slope, the infill inside it) by a second edge as well.
@@ -1329,33 +1322,53 @@ def estimate(table: Mapping, profile: FdmProfile) -> LayerEstimate:
     solid_chord, sparse_chord = chord_of(solid), chord_of(sparse)
     support_chord = np.maximum(np.sqrt(np.maximum(support_area, 0.0)), 2 * profile.nozzle)
     reversal = profile.jerk_xy / 2
-    for feature, length, chord in (
+    fills = (
         ("solid", solid_mm, solid_chord),
         ("top", top_mm, solid_chord),
         ("bridge", bridge_mm, solid_chord),
         ("infill", sparse_mm, sparse_chord),
         ("support", support_mm, support_chord),
         ("interface", interface_mm, support_chord),
-    ):
-        speed = speed_of(feature)
-        lines = np.ceil(length / chord) * (length > 0)
-        times[feature] = _run_time(length, lines, speed, accel_of(feature), reversal)
-        if feature == "infill" and profile.fill_pattern == "gyroid":
-            # A gyroid line is a chain of short segments: time per mm from its own polyline.
-            per_mm = np.array(
-                [
-                    gyroid_seconds_per_mm(
-                        float(spacing(w, layer_h)),
-                        profile.infill_density,
-                        float(v),
-                        float(a),
-                        profile.jerk_xy,
-                    )
-                    for w, layer_h, v, a in _distinct(infill_w, h, speed, accel_of(feature))
-                ]
+    )
+
+    def gyroid_per_mm(cap: np.ndarray | float) -> np.ndarray:
+        """Seconds per mm of gyroid infill per layer, its feed rate capped at ``cap``."""
+        speed, accel = speed_of("infill", cap), accel_of("infill")
+        # Slowed feed rates to 0.1 mm/s: few distinct polylines to time.
+        speed = np.where(np.isfinite(cap), np.round(speed, 1), speed)
+        per_mm = np.array(
+            [
+                gyroid_seconds_per_mm(
+                    float(spacing(w, layer_h)),
+                    profile.infill_density,
+                    float(v),
+                    float(a),
+                    profile.jerk_xy,
+                )
+                for w, layer_h, v, a in _distinct(infill_w, h, speed, accel)
+            ]
+        )
+        return per_mm[_distinct_index(infill_w, h, speed, accel)]
+
+    def extrusion_times(cap: np.ndarray | float) -> dict[str, np.ndarray]:
+        """Each extruded feature's motion time per layer, its feed rates capped at ``cap``."""
+        times = {
+            "external_perimeter": loop_time(external_mm - small_external, "external", cap)
+            + loop_time(small_external, "small", cap),
+            "perimeter": loop_time(perimeter_mm - small_perimeter, "perimeter", cap)
+            + loop_time(small_perimeter, "small", cap),
+        }
+        for feature, length, chord in fills:
+            lines = np.ceil(length / chord) * (length > 0)
+            times[feature] = _run_time(
+                length, lines, speed_of(feature, cap), accel_of(feature), reversal
             )
-            key = _distinct_index(infill_w, h, speed, accel_of(feature))
-            times[feature] = np.maximum(times[feature], length * per_mm[key])
+        if profile.fill_pattern == "gyroid":
+            # A gyroid line is a chain of short segments: time per mm from its own polyline.
+            times["infill"] = np.maximum(times["infill"], sparse_mm * gyroid_per_mm(cap))
+        return times
+
+    times = extrusion_times(math.inf)
 
     # Travel and retractions: to every perimeter loop, to every piece of each fill region, and
     # at each layer change. PrusaSlicer chains the lines of a fill along the region's boundary
@@ -1397,11 +1410,13 @@ def estimate(table: Mapping, profile: FdmProfile) -> LayerEstimate:
     retracts = islands + np.where(near > profile.retract_before_travel, near_hops, 0) + 1
     times["travel"] = travel + retracts * retraction
 
-    # Cooling: PrusaSlicer's CoolingBuffer stretches a layer whose time, reckoned as length over
-    # feed rate (no acceleration), is under slowdown_below_layer_time to it by slowing the
-    # extrusions, never below min_print_speed. Slowed extrusions then take about their length
-    # over the slower feed rate (little left to accelerate); travel and retractions keep the
-    # motion model's time.
+    # Cooling: PrusaSlicer's CoolingBuffer reckons a layer's time as length over feed rate (no
+    # acceleration), travel and retractions included. Under slowdown_below_layer_time it slows
+    # the adjustable extrusions (all but bridges), the fastest first, down to one common feed
+    # rate, never below min_print_speed; the last step's feed rate it interpolates linearly in
+    # the time still missing, which leaves the layer a little short of the minimum. The
+    # printer then runs the slowed extrusions with its accelerations and corners (the motion
+    # model again); travel and retractions keep their time.
     extruded = {
         "external": external_mm - small_external,
         "perimeter": perimeter_mm - small_perimeter,
@@ -1422,10 +1437,24 @@ def estimate(table: Mapping, profile: FdmProfile) -> LayerEstimate:
         + 2 * profile.retract_lift / lift_speed
     )
     nominal_rest = travel_mm / profile.travel_speed + retracts * nominal_retraction
-    stretched = np.maximum(nominal_extrude, profile.slowdown_below_layer_time - nominal_rest)
-    slowest = np.maximum(nominal_extrude, extruded_mm / profile.min_print_speed)
-    slowed = (np.minimum(stretched, slowest) + times["travel"]) * (extruded_mm > 0)
-    times["cooling"] = np.maximum(slowed - sum(times.values()), 0.0)
+    missing = profile.slowdown_below_layer_time - nominal_extrude - nominal_rest
+    missing = np.where(missing > -0.001 * profile.slowdown_below_layer_time, missing, 0.0)
+    adjustable = [feature for feature in extruded if feature != "bridge"]
+    feed = _slowdown_feed(
+        np.stack([extruded[feature] for feature in adjustable]),
+        np.stack([speed_of(feature) for feature in adjustable]),
+        np.maximum(missing, 0.0) * (extruded_mm > 0),
+        profile.min_print_speed,
+    )
+    slowed = np.isfinite(feed)
+    if slowed.any():
+        cap = np.where(slowed, feed, math.inf)
+        capped = extrusion_times(cap)
+        capped["bridge"] = times["bridge"]
+        motion = sum(capped.values()) + times["travel"]
+        times["cooling"] = np.maximum(motion - sum(times.values()), 0.0)
+    else:
+        times["cooling"] = np.zeros(count)
 
     volumes = {
         "perimeters": external_mm * cross_section(ext_w, h)
@@ -1477,6 +1506,31 @@ def _regular_shell(
     ring = np.where(kept, surface, 0.0)
     grown = 0.3 * opening * np.where(kept, surface * tangent / np.maximum(h, 1e-9), 0.0)
     return ring, ring + grown
+
+
+def _slowdown_feed(lengths, speeds, missing, floor: float) -> np.ndarray:
+    """Per layer, the feed rate CoolingBuffer slows the extrusions faster than it down to, to
+    add ``missing`` seconds (length over feed rate), or inf where nothing is slowed.
+
+    ``lengths`` and ``speeds`` hold one row per adjustable feature. As CoolingBuffer does
+    (``extruder_range_slow_down_non_proportional``, ``new_feedrate_to_reach_time_stretch``),
+    the fastest extrusions are slowed to one feed rate F, set so that the extrusions faster
+    than F take their length over F: F = their length / (their time + ``missing``). Never
+    under ``floor`` (min_print_speed); extrusions already at or under it stay as they are.
+    """
+    adjustable = (speeds > floor) & (lengths > 0)
+    order = np.argsort(-np.where(adjustable, speeds, 0.0), axis=0)
+    length = np.take_along_axis(np.where(adjustable, lengths, 0.0), order, axis=0)
+    speed = np.take_along_axis(np.where(adjustable, speeds, floor), order, axis=0)
+    # F when the k fastest features are the ones slowed, for every k.
+    feed = np.cumsum(length, axis=0) / np.maximum(
+        np.cumsum(length / speed, axis=0) + missing, 1e-12
+    )
+    slower = np.vstack([speed[1:], np.full(missing.shape, float(floor))])
+    fits = feed >= slower
+    chosen = feed[np.argmax(fits, axis=0), np.arange(missing.size)]
+    slowed = (missing > 0) & adjustable.any(axis=0)
+    return np.where(slowed, np.maximum(chosen, floor), math.inf)
 
 
 def _sharp(corners: np.ndarray, speed: np.ndarray, corner_deg: np.ndarray, jerk: float):
