@@ -94,6 +94,21 @@ def test_gyroid_infill_is_slower_than_its_nominal_speed():
     assert layers.gyroid_seconds_per_mm(0.4, 0.15, 150.0, 6000.0, 8.0) < per_mm
 
 
+def test_gyroid_polylines_are_timed_once_for_every_feed(monkeypatch):
+    """Layers the cooling slows each have their own feed: one pass over the polylines times
+    them all, each as it would be alone."""
+    feeds = tuple(float(v) for v in range(20, 140, 3))
+    alone = [layers.gyroid_seconds_per_mm(0.45, 0.2, v, 2500.0, 8.0) for v in feeds]
+    drawn = []
+    polyline = layers._gyroid_polyline
+    monkeypatch.setattr(
+        layers, "_gyroid_polyline", lambda *args: drawn.append(args) or polyline(*args)
+    )
+    together = layers.gyroid_seconds_per_mm_at(0.45, 0.2, feeds, 2500.0, 8.0)
+    assert list(together) == alone
+    assert len(drawn) == 8, "one z period's polylines, whatever the number of feeds"
+
+
 def test_quotes_price_from_the_stored_table_and_older_analyses_still_price(block):
     stored = json.loads(json.dumps(block))
     quote = quote_part(stored, "FDM", "PLA", 1)

@@ -1336,18 +1336,18 @@ def estimate(table: Mapping, profile: FdmProfile) -> LayerEstimate:
         speed, accel = speed_of("infill", cap), accel_of("infill")
         # Slowed feed rates to 0.1 mm/s: few distinct polylines to time.
         speed = np.where(np.isfinite(cap), np.round(speed, 1), speed)
-        per_mm = np.array(
-            [
-                gyroid_seconds_per_mm(
-                    float(spacing(w, layer_h)),
-                    profile.infill_density,
-                    float(v),
-                    float(a),
-                    profile.jerk_xy,
-                )
-                for w, layer_h, v, a in _distinct(infill_w, h, speed, accel)
-            ]
-        )
+        rows = np.array(_distinct(infill_w, h, speed, accel))
+        per_mm = np.empty(len(rows))
+        # One timing of the polylines per line spacing and acceleration, for all its feeds.
+        for w, layer_h, a in _distinct(rows[:, 0], rows[:, 1], rows[:, 3]):
+            same = (rows[:, 0] == w) & (rows[:, 1] == layer_h) & (rows[:, 3] == a)
+            per_mm[same] = gyroid_seconds_per_mm_at(
+                float(spacing(w, layer_h)),
+                profile.infill_density,
+                tuple(float(v) for v in rows[same, 2]),
+                float(a),
+                profile.jerk_xy,
+            )
         return per_mm[_distinct_index(infill_w, h, speed, accel)]
 
     def extrusion_times(cap: np.ndarray | float) -> dict[str, np.ndarray]:
@@ -1747,47 +1747,62 @@ def _gyroid_polyline(scale: float, z: float, periods: int = 6) -> np.ndarray:
     return np.column_stack([x, _gyroid_wave(x, z)]) * scale
 
 
-def _polyline_time(points: np.ndarray, speed: float, accel: float, jerk: float) -> float:
-    """Travel time along a polyline with Marlin's classic per-axis jerk at every junction."""
+def _polyline_time(
+    points: np.ndarray, speeds: np.ndarray, accel: float, jerk: float
+) -> tuple[np.ndarray, float]:
+    """Travel time along a polyline with Marlin's classic per-axis jerk at every junction, at
+    each feed rate of ``speeds`` (one pass over the vertices serves them all), and its length."""
     step = np.diff(points, axis=0)
     length = np.hypot(step[:, 0], step[:, 1])
     keep = length > 1e-9
     step, length = step[keep], length[keep]
     unit = step / length[:, None]
-    before, after = unit[:-1] * speed, unit[1:] * speed
+    before, after = unit[:-1, :, None] * speeds, unit[1:, :, None] * speeds
     change = np.abs(after - before).max(axis=1)
-    junction = np.minimum(speed, speed * jerk / np.maximum(change, 1e-12))
-    limit = np.concatenate([[min(jerk, speed)], junction, [min(jerk, speed)]])
+    junction = np.minimum(speeds, speeds * jerk / np.maximum(change, 1e-12))
+    end = np.minimum(jerk, speeds)[None]
     # Forward and backward passes: reachable speeds at each vertex with this acceleration.
-    forward = limit.copy()
+    forward = np.concatenate([end, junction, end])
     for index in range(1, len(forward)):
-        forward[index] = min(
-            forward[index], math.sqrt(forward[index - 1] ** 2 + 2 * accel * length[index - 1])
+        forward[index] = np.minimum(
+            forward[index], np.sqrt(forward[index - 1] ** 2 + 2 * accel * length[index - 1])
         )
     for index in range(len(forward) - 2, -1, -1):
-        forward[index] = min(
-            forward[index], math.sqrt(forward[index + 1] ** 2 + 2 * accel * length[index])
+        forward[index] = np.minimum(
+            forward[index], np.sqrt(forward[index + 1] ** 2 + 2 * accel * length[index])
         )
-    entry, leave = forward[:-1], forward[1:]
-    peak = np.minimum(speed, np.sqrt((2 * accel * length + entry**2 + leave**2) / 2))
+    entry, leave, length_of = forward[:-1], forward[1:], length[:, None]
+    peak = np.minimum(speeds, np.sqrt((2 * accel * length_of + entry**2 + leave**2) / 2))
     up = (peak**2 - entry**2) / (2 * accel)
     down = (peak**2 - leave**2) / (2 * accel)
-    cruise = np.maximum(length - up - down, 0.0)
+    cruise = np.maximum(length_of - up - down, 0.0)
     seconds = (peak - entry) / accel + (peak - leave) / accel + cruise / peak
-    return float(seconds.sum()), float(length.sum())
+    # Summed per feed rate along a contiguous row: numpy's pairwise sum, as for one rate.
+    return np.ascontiguousarray(seconds.T).sum(axis=1), float(length.sum())
 
 
-@functools.lru_cache(maxsize=64)
 def gyroid_seconds_per_mm(
     line_spacing: float, density: float, speed: float, accel: float, jerk: float
 ) -> float:
     """Time per mm of PrusaSlicer's gyroid infill, from its own polyline, over a z period."""
+    return float(gyroid_seconds_per_mm_at(line_spacing, density, (speed,), accel, jerk)[0])
+
+
+@functools.lru_cache(maxsize=256)
+def gyroid_seconds_per_mm_at(
+    line_spacing: float, density: float, speeds: tuple[float, ...], accel: float, jerk: float
+) -> np.ndarray:
+    """``gyroid_seconds_per_mm`` at several feed rates at once: layers the cooling slows each
+    have their own feed, and the polylines are the same for all of them."""
     scale = line_spacing / max(density * GYROID_DENSITY_ADJUST, 1e-9)
-    total = length = 0.0
+    rates = np.array(speeds, dtype=float)
+    total, length = np.zeros(len(rates)), 0.0
     for z in np.linspace(0.1, 2 * math.pi - 0.1, 8):
-        seconds, mm = _polyline_time(_gyroid_polyline(scale, float(z)), speed, accel, jerk)
+        seconds, mm = _polyline_time(_gyroid_polyline(scale, float(z)), rates, accel, jerk)
         total, length = total + seconds, length + mm
-    return total / length
+    per_mm = total / length
+    per_mm.setflags(write=False)
+    return per_mm
 
 
 def _distinct(*columns):
