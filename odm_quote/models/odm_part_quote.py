@@ -134,8 +134,8 @@ class OdmPartQuote(models.Model):
         figures; a refusal leaves the estimate with the reason (anything else is retried)."""
         self.ensure_one()
         try:
-            sliced, fresh = self.env["odm.slice.result"]._odm_slice(
-                self.part_id, self.result["machine"], self.result["material"]
+            sliced = self.env["odm.slice.result"]._odm_slice(
+                self.part_id, self.result["machine"], self.result["material"], self
             )
         except (MeshError, ValueError) as error:
             self.write(
@@ -147,8 +147,6 @@ class OdmPartQuote(models.Model):
                 }
             )
             return
-        if fresh:
-            self.env["odm.slice.sample"]._odm_record(self, sliced)
         self._odm_sliced_version(sliced)
 
     def _odm_sliced_version(self, sliced):

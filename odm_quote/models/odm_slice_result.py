@@ -1,9 +1,11 @@
 import base64
 import logging
+import threading
 
 import psycopg2
 
 from odoo import api, fields, models
+from odoo.tools import mute_logger
 
 from odm_engine.mesh.loaders import load_part
 from odm_engine.slicing import precise, profile_reader
@@ -84,16 +86,17 @@ class OdmSliceResult(models.Model):
         return stored.result if stored else None
 
     @api.model
-    def _odm_slice(self, part, machine_code, material):
-        """(slicer figures as SliceResult.to_dict() or SlaSliceResult.to_dict(), sliced now?)
-        for ``part`` as the instant estimate placed it, quoted on machine type ``machine_code``
-        in ``material``: from the store, else sliced now and stored. MeshError or ValueError
-        when the slicer refuses."""
+    def _odm_slice(self, part, machine_code, material, instant):
+        """Slicer figures (SliceResult.to_dict() or SlaSliceResult.to_dict()) for ``part`` as
+        the instant estimate placed it, quoted on machine type ``machine_code`` in
+        ``material``: from the store, else sliced now and kept (``_odm_keep``) with the
+        calibration sample of ``instant``, the quote (odm.part.quote) the slice refines.
+        MeshError or ValueError when the slicer refuses."""
         technology, printers, profile = self._odm_profiles(machine_code, material)
         key = self._odm_key(part, machine_code, material)
         stored = self._odm_stored(part.company_id, key)
         if stored:
-            return stored.result, False
+            return stored.result
         options = {}
         if technology == "sla":
             resin = self.env["odm.material"].search(
@@ -115,13 +118,38 @@ class OdmSliceResult(models.Model):
             "filament_g": sliced.measured()["material_g"],
             "result": sliced.to_dict(),
         }
+        if not self._odm_commits_apart():
+            return self._odm_keep(values, instant)
+        with self.env.registry.cursor() as cr:
+            return self.with_env(self.env(cr=cr))._odm_keep(values, instant, apart=True)
+
+    @api.model
+    def _odm_commits_apart(self):
+        """Whether a fresh slice is committed at once on a cursor of its own: the slicing job
+        may still fail on a concurrent update of its line or quote (the customer re-prices or
+        removes it meanwhile) and be retried, and the slice, a fact about the file, must
+        survive that rollback so the retry only re-prices (as mail keeps an alias's bounce
+        when the message it answers fails). Not in tests, which write in their own
+        transaction only (as mail sends on the test's cursor)."""
+        return not getattr(threading.current_thread(), "testing", False)
+
+    def _odm_keep(self, values, instant, apart=False):
+        """Stores the slice ``values`` with ``instant``'s calibration sample and returns the
+        slice as stored. When a concurrent job stored the same slice first (the unique key),
+        its row is the one returned and its sample the one kept; ``apart``: this cursor holds
+        nothing else, so it may start a transaction that sees that row."""
         try:
-            with self.env.cr.savepoint():
-                self.create(values)
-        except psycopg2.IntegrityError:
-            # Another job sliced the same file meanwhile: both measured the same thing.
-            _logger.info("slice %s of %s was stored meanwhile", key, part.sha256)
-        return sliced.to_dict(), True
+            with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+                kept = self.create(values)
+        except psycopg2.errors.UniqueViolation:
+            _logger.info("slice %s of %s was stored meanwhile", values["key"], values["sha256"])
+            if not apart:
+                return values["result"]
+            self.env.cr.rollback()
+            company = self.env["res.company"].browse(values["company_id"])
+            return self._odm_stored(company, values["key"]).result
+        self.env["odm.slice.sample"]._odm_record(instant, kept.result)
+        return kept.result
 
     def _odm_stored(self, company, key):
         return self.search([("company_id", "=", company.id), ("key", "=", key)], limit=1)

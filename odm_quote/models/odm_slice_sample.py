@@ -23,12 +23,6 @@ class OdmSliceSample(models.Model):
     slicer_material_g = fields.Float("Slicer material (g)", required=True)
     slicer_version = fields.Char()
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        samples = super().create(vals_list)
-        samples.process_id._odm_refresh_estimate_band()
-        return samples
-
     @api.model
     def _odm_record(self, instant, sliced):
         """A sample of an instant quote (odm.part.quote) next to its fresh slice

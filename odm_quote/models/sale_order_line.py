@@ -176,8 +176,8 @@ class SaleOrderLine(models.Model):
             return
         part, instant = self.odm_part_id, self.odm_quote_id
         try:
-            sliced, fresh = self.env["odm.slice.result"]._odm_slice(
-                part, instant.result["machine"], instant.result["material"]
+            sliced = self.env["odm.slice.result"]._odm_slice(
+                part, instant.result["machine"], instant.result["material"], instant
             )
         except (MeshError, ValueError) as error:
             self.write(
@@ -190,8 +190,6 @@ class SaleOrderLine(models.Model):
             )
             return
         measured = precise.measured_figures(sliced)
-        if fresh:
-            self.env["odm.slice.sample"]._odm_record(instant, sliced)
         message = self.env._(
             "Sliced on %(printer)s: %(minutes).0f min, %(grams).1f g per part.",
             printer=sliced["printer"],

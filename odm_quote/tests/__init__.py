@@ -19,3 +19,4 @@ from . import test_odm_portal_display
 from . import test_odm_price_grid_runs
 from . import test_odm_slice_job_edges
 from . import test_odm_estimate_accepted
+from . import test_odm_slice_concurrency
