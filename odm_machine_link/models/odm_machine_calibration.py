@@ -11,6 +11,22 @@ from odm_engine.slicing.precise import BAND_COVERAGE
 CALIBRATED = {"print_time_s": "time", "material_g": "material"}
 # Jobs that ended: done ones are evidence, failed and cancelled ones are counted out.
 ENDED_STATES = ("done", "failed", "cancelled")
+# What the evidence figures mean, for a machine manager (the engine's mdape and band).
+MEDIAN_ERROR_BEFORE_HELP = (
+    "How far the real figures were from the expected ones, as a median: half of the prints "
+    "were off by less than this."
+)
+MEDIAN_ERROR_AFTER_HELP = (
+    "The same median had the expected figures been multiplied by the factor: half of the "
+    "prints it was fitted on would have been off by less than this. A new print can stray "
+    "further: see the range for the next print."
+)
+NEXT_PRINT_RANGE_HELP = (
+    "9 prints in 10, corrected, should land within this of their expected figure (a 90 % "
+    "prediction interval). It is wider than the median error after correction: it covers the "
+    "worst print in ten rather than the typical one, and with few prints it allows for what "
+    "they cannot show yet (Student's t). It narrows as consistent prints add up."
+)
 
 
 class OdmMachineCalibration(models.Model):
@@ -18,9 +34,10 @@ class OdmMachineCalibration(models.Model):
 
     A factor changes only when a manager applies it from the proposal wizard
     (``odm.machine.calibration.wizard``), which keeps its evidence here: the prints it was
-    fitted on, the typical error before and after, the band left and who applied it when. The
-    print-time factor acts on the plan through the work center's time efficiency; both factors
-    act on the quotes of the machine's type (``odm.pricing._odm_print_calibration``).
+    fitted on, the median error before and after, the range for the next print and who
+    applied it when. The print-time factor acts on the plan through the work center's time
+    efficiency; both factors act on the quotes of the machine's type
+    (``odm.pricing._odm_print_calibration``).
     """
 
     _name = "odm.machine"
@@ -46,14 +63,22 @@ class OdmMachineCalibration(models.Model):
     )
     time_prints = fields.Integer("Print time: prints", readonly=True)
     time_error_before_pct = fields.Float(
-        "Print time: error before (%)", readonly=True, digits=(6, 1)
-    )
-    time_error_after_pct = fields.Float("Print time: error after (%)", readonly=True, digits=(6, 1))
-    time_band_pct = fields.Float(
-        "Print time: band (± %)",
+        "Print time: median error before (%)",
         readonly=True,
         digits=(6, 1),
-        help="90 % of this machine's jobs should land within this of the corrected time.",
+        help=MEDIAN_ERROR_BEFORE_HELP,
+    )
+    time_error_after_pct = fields.Float(
+        "Print time: median error after (%)",
+        readonly=True,
+        digits=(6, 1),
+        help=MEDIAN_ERROR_AFTER_HELP,
+    )
+    time_band_pct = fields.Float(
+        "Print time: range for the next print (± %)",
+        readonly=True,
+        digits=(6, 1),
+        help=NEXT_PRINT_RANGE_HELP,
     )
     time_calibrated_on = fields.Datetime("Print time: applied on", readonly=True)
     time_calibrated_by_id = fields.Many2one("res.users", "Print time: applied by", readonly=True)
@@ -66,12 +91,23 @@ class OdmMachineCalibration(models.Model):
     )
     material_prints = fields.Integer("Material: prints", readonly=True)
     material_error_before_pct = fields.Float(
-        "Material: error before (%)", readonly=True, digits=(6, 1)
+        "Material: median error before (%)",
+        readonly=True,
+        digits=(6, 1),
+        help=MEDIAN_ERROR_BEFORE_HELP,
     )
     material_error_after_pct = fields.Float(
-        "Material: error after (%)", readonly=True, digits=(6, 1)
+        "Material: median error after (%)",
+        readonly=True,
+        digits=(6, 1),
+        help=MEDIAN_ERROR_AFTER_HELP,
     )
-    material_band_pct = fields.Float("Material: band (± %)", readonly=True, digits=(6, 1))
+    material_band_pct = fields.Float(
+        "Material: range for the next print (± %)",
+        readonly=True,
+        digits=(6, 1),
+        help=NEXT_PRINT_RANGE_HELP,
+    )
     material_calibrated_on = fields.Datetime("Material: applied on", readonly=True)
     material_calibrated_by_id = fields.Many2one("res.users", "Material: applied by", readonly=True)
 

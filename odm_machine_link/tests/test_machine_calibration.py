@@ -6,7 +6,7 @@ import itertools
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from odm_engine.pricing.print_calibration import FinishedJob, fit_machine
 
@@ -137,6 +137,27 @@ class TestMachineCalibration(MachineLinkCase):
         message = self.machine.message_ids[:1]
         self.assertIn("Calibrated from this machine", message.body)
         self.assertIn("over 6 prints", message.body)
+
+    def test_wizard_lists_the_prints_once_and_words_its_figures(self):
+        """The prints behind the proposals are one list on their own page, not tags making
+        every line tall; the chatter words the errors as the form labels them."""
+        good = self._prints(self.machine, [1.18, 1.22, 1.2, 1.25, 1.15], grams_ratio=0.9)
+        untimed = self._job(self.machine, 1.3)
+        wizard = self._propose(self.machine)
+        self.assertEqual(wizard.job_ids, good | untimed)
+        arch = wizard.get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertNotIn('name="job_ids" widget="many2many_tags"', arch)
+        self.assertIn('<page string="Prints used" name="prints">', arch)
+        line = wizard.line_ids.filtered(lambda item: item.quantity == "print_time_s")
+        self.assertEqual(line._fields["band_pct"].string, "Range for the next print (± %)")
+        self.assertIn("median error", line._sentence())
+        self.assertIn(f"next print within ±{line.band_pct:.0f} % (90 %)", line._sentence())
+
+    def test_demo_printers_of_one_profile_are_quoted_as_one_type(self):
+        first, second = (self.env.ref(f"odm_mrp.machine_fdm_{index}") for index in (1, 2))
+        self.assertEqual(second.slicer_printer, "MK4")
+        self.assertTrue(second.machine_type_id)
+        self.assertEqual(second.machine_type_id, first.machine_type_id)
 
     def test_few_prints_propose_nothing_and_say_why(self):
         self._prints(self.machine, [1.2, 1.3])
@@ -285,3 +306,30 @@ class TestMachineCalibration(MachineLinkCase):
             parameters["estimate"], after.unit_price
         )
         self.assertRegex(words, r"^calibrated from 4 prints ±\d+ %$")
+
+
+@tagged("post_install", "-at_install")
+class TestMachineCalibrationTour(HttpCase):
+    def test_calibration_dialog_shows_compact_lines_and_the_prints_used(self):
+        machine = fdm_machine(self.env, "Tour MK4")
+        self.env["odm.machine.job"].create(
+            [
+                {
+                    "name": f"odm-tour-calib-{index}",
+                    "subject": "calib",
+                    "machine_id": machine.id,
+                    "company_id": machine.company_id.id,
+                    "state": "done",
+                    "expected_time_min": 60.0,
+                    "expected_material_g": 20.0,
+                    "duration_min": 60.0 * ratio,
+                    "material_used_g": 20.0,
+                }
+                for index, ratio in enumerate((1.1, 1.2, 1.15, 1.25), start=1)
+            ]
+        )
+        self.start_tour(
+            f"/odoo/action-odm_mrp.odm_machine_action/{machine.id}",
+            "odm_machine_calibration_tour",
+            login="admin",
+        )

@@ -1,6 +1,6 @@
 from markupsafe import Markup
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from odm_engine.pricing.print_calibration import fit_machine
@@ -22,6 +22,20 @@ class OdmMachineCalibrationWizard(models.TransientModel):
     unfitted = fields.Text(
         "Not enough prints", readonly=True, help="Machines and quantities nothing is proposed for."
     )
+    job_ids = fields.Many2many(
+        "odm.machine.job",
+        string="Prints used",
+        compute="_compute_job_ids",
+        help="The finished jobs the proposals were fitted on, with their expected and real "
+        "figures.",
+    )
+
+    @api.depends("line_ids.job_ids")
+    def _compute_job_ids(self):
+        for wizard in self:
+            wizard.job_ids = wizard.line_ids.job_ids.sorted(
+                lambda job: (job.machine_id.name or "", job.id)
+            )
 
     def _propose(self):
         """One line per machine and quantity with enough prints; the others are said why."""

@@ -2,7 +2,7 @@ from odoo import fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare
 
-from ..models.odm_machine_calibration import CALIBRATED
+from ..models.odm_machine_calibration import CALIBRATED, NEXT_PRINT_RANGE_HELP
 
 
 class OdmMachineCalibrationWizardLine(models.TransientModel):
@@ -21,10 +21,10 @@ class OdmMachineCalibrationWizardLine(models.TransientModel):
     )
     current_factor = fields.Float("Current", digits=(6, 3), readonly=True)
     band_pct = fields.Float(
-        "Band (± %)",
+        "Range for the next print (± %)",
         digits=(6, 1),
         readonly=True,
-        help="90 % of corrected jobs should land within this; it narrows as prints add up.",
+        help=NEXT_PRINT_RANGE_HELP,
     )
     job_ids = fields.Many2many("odm.machine.job", string="Evidence", readonly=True)
 
@@ -60,8 +60,8 @@ class OdmMachineCalibrationWizardLine(models.TransientModel):
         """One applied factor, for the machine's chatter."""
         return self.env._(
             "%(quantity)s: %(old).3f → %(new).3f (real %(new).3f × expected over %(prints)s "
-            "prints, %(low).3f to %(high).3f; typical error %(before).0f %% → %(after).0f %%, "
-            "band ±%(band).0f %%)",
+            "prints, %(low).3f to %(high).3f; median error %(before).0f %% → %(after).0f %%, "
+            "next print within ±%(band).0f %% (90 %%))",
             quantity=self._label(),
             old=self.current_factor,
             new=self.factor,

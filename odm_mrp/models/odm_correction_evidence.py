@@ -24,16 +24,20 @@ class OdmCorrectionEvidence(models.AbstractModel):
         readonly=True, help="Samples left out: failed, cancelled, or without an actual figure."
     )
     error_before_pct = fields.Float(
-        "Typical error now (%)",
+        "Median error now (%)",
         digits=(6, 1),
         readonly=True,
-        help="Median absolute deviation of the actual figures from the expected ones.",
+        help="How far the actual figures were from the expected ones, as a median: half of "
+        "the samples were off by less than this.",
     )
     error_after_pct = fields.Float(
-        "Typical error after (%)",
+        "Median error after correction (%)",
         digits=(6, 1),
         readonly=True,
-        help="The same, had the expected figures been corrected by the factor.",
+        help="The same median had the expected figures been multiplied by the factor: half of "
+        "these past samples would have been off by less than this. It describes the samples "
+        "the factor was fitted on; a new one can stray further (see the range for the next "
+        "one, where shown).",
     )
 
     @api.model

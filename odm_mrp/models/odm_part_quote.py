@@ -1,4 +1,8 @@
-from odoo import fields, models
+from datetime import datetime, time, timedelta
+
+import pytz
+
+from odoo import api, fields, models
 
 
 class OdmPartQuote(models.Model):
@@ -60,13 +64,29 @@ class OdmPartQuote(models.Model):
         quote = self.sudo()
         if quote._odm_supply_issue():
             return False
-        now = fields.Datetime.now()
         company = quote.part_id.company_id or self.env.company
-        tier_date = company.resource_calendar_id.plan_days(
-            quote.lead_time_days, now, compute_leaves=True
+        tier_date = self._odm_lead_time_end(
+            company.resource_calendar_id, quote.lead_time_days, fields.Datetime.now()
         )
-        promised = tier_date.date() if tier_date else fields.Date.context_today(self)
+        promised = tier_date or fields.Date.context_today(self)
         finish = self.env["sale.order.line"].sudo()._odm_earliest_finish(quote)
         if finish:
             promised = max(promised, fields.Date.context_today(self, finish))
         return promised
+
+    @api.model
+    def _odm_lead_time_end(self, calendar, days, now):
+        """The working day a lead time of ``days`` working days ends on, counted from the
+        working day after ``now`` (UTC, naive): the day of the order is not one of them, as a
+        customer reads "5 working days" and as Odoo counts a customer lead time (order date +
+        N days). Ordered on a Monday, at any hour, 5 working days end on the next Monday.
+        False when the calendar has no such day."""
+        tz = pytz.timezone(calendar.tz or "UTC")
+        today = pytz.utc.localize(now).astimezone(tz).date()
+        if days <= 0:
+            return today
+        next_day = tz.localize(datetime.combine(today + timedelta(days=1), time.min))
+        end = calendar.plan_days(days, next_day.astimezone(pytz.utc), compute_leaves=True)
+        # The end of the last working interval: one ending at midnight (a 24 h calendar) ends
+        # the day before it.
+        return end and (end.astimezone(tz) - timedelta(seconds=1)).date()

@@ -12,3 +12,4 @@ from . import test_specification_work_orders
 from . import test_second_company
 from . import test_replan_as_manager
 from . import test_order_tracking_held
+from . import test_lead_time_promise

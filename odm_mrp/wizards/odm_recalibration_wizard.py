@@ -77,7 +77,7 @@ class OdmRecalibrationWizard(models.TransientModel):
         old, new = f"{line.current_value:g}", f"{line.proposed_value:g}"
         return self.env._(
             "%(parameter)s%(material)s: %(old)s → %(new)s (%(measure)s: actual "
-            "%(factor).2f × quoted over %(samples)s orders, typical error %(before).0f %% "
+            "%(factor).2f × quoted over %(samples)s orders, median error %(before).0f %% "
             "→ %(after).0f %%)",
             parameter=line.parameter_label,
             material=material,

@@ -174,6 +174,12 @@ class TestCustomerViewInApiAndReport(HttpCase):
         self.assertIn("o_odm_report_price_grid", printed)
         self.assertEqual(printed.count('o_odm_report_price_grid"'), 1, "one grid per part")
         self.assertIn("bracket.stl", printed)
+        self.assertRegex(printed, r"o_odm_report_price_grid_tax\">\s*\(Tax Excl\.\)")
+        included = self.env["account.tax"].create(
+            {"name": "VAT 21 % incl.", "amount": 21, "price_include_override": "tax_included"}
+        )
+        order.order_line.tax_id = included
+        self.assertRegex(html(), r"o_odm_report_price_grid_tax\">\s*\(Tax Incl\.\)")
 
 
 @tagged("post_install", "-at_install", "is_tour")
