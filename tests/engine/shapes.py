@@ -42,3 +42,18 @@ def faceted_tube(sides: int = 96, rings: int = 10) -> np.ndarray:
     triangles = [np.stack([a, b, c], 1) for a, b, c, _ in quads]
     triangles += [np.stack([a, c, d], 1) for a, _, c, d in quads]
     return np.concatenate(triangles)
+
+
+def frustum(base: float, top: float, height: float) -> np.ndarray:
+    """Triangles of a square frustum standing on its base (sides of base, top: centred)."""
+    low, high = base / 2, top / 2
+    corners = [(-1, -1), (1, -1), (1, 1), (-1, 1)]
+    bottom = [(x * low, y * low, 0.0) for x, y in corners]
+    lid = [(x * high, y * high, height) for x, y in corners]
+    faces = [(bottom[0], bottom[2], bottom[1]), (bottom[0], bottom[3], bottom[2])]
+    faces += [(lid[0], lid[1], lid[2]), (lid[0], lid[2], lid[3])]
+    for k in range(4):
+        a, b = bottom[k], bottom[(k + 1) % 4]
+        c, d = lid[(k + 1) % 4], lid[k]
+        faces += [(a, b, c), (a, c, d)]
+    return np.array(faces, dtype=np.float64)

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from shapes import frustum
 
 from odm_engine.mesh import geometry
 from odm_engine.mesh.geometry import analyse
@@ -346,16 +347,7 @@ def test_a_small_screw_lying_weighs_what_the_slicer_prints(meshgen):
 
 def frustum_table(meshgen, top: float, height: float) -> dict:
     """The table of a square frustum on a 30 mm base, ``top`` mm wide ``height`` mm up."""
-    low, high = 15.0, top / 2
-    corners = [(-1, -1), (1, -1), (1, 1), (-1, 1)]
-    bottom = [(x * low, y * low, 0.0) for x, y in corners]
-    lid = [(x * high, y * high, height) for x, y in corners]
-    faces = [(bottom[0], bottom[2], bottom[1]), (bottom[0], bottom[3], bottom[2])]
-    faces += [(lid[0], lid[1], lid[2]), (lid[0], lid[2], lid[3])]
-    for k in range(4):
-        a, b = bottom[k], bottom[(k + 1) % 4]
-        faces += [(a, b, lid[(k + 1) % 4]), (a, lid[(k + 1) % 4], lid[k])]
-    part = meshgen.part(np.array(faces))
+    part = meshgen.part(frustum(30.0, top, height))
     mesh = clean_mesh(part.vertices, part.faces, part.indexed, part.vertex_bounds)
     return layers.layer_table(mesh.vertices, mesh.faces, mesh.topology.neighbour, np.eye(3))
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import trimesh
 from scipy.spatial.transform import Rotation
+from shapes import frustum
 
 from odm_engine.mesh.repair import clean_mesh, edge_topology, weld
 from odm_engine.slicing import layers
@@ -121,21 +122,6 @@ def test_an_open_edge_ends_its_contour_without_a_successor(meshgen):
     columns = layers.unpack(layers.layer_table(vertices, faces, topology.neighbour, np.eye(3)))
     assert columns["contour_mm"][25] == pytest.approx(40.0)
     assert columns["loops"][25] == 1
-
-
-def frustum(base: float, top: float, height: float) -> np.ndarray:
-    """Triangles of a square frustum standing on its base (sides of base, top: centred)."""
-    low, high = base / 2, top / 2
-    corners = [(-1, -1), (1, -1), (1, 1), (-1, 1)]
-    bottom = [(x * low, y * low, 0.0) for x, y in corners]
-    lid = [(x * high, y * high, height) for x, y in corners]
-    faces = [(bottom[0], bottom[2], bottom[1]), (bottom[0], bottom[3], bottom[2])]
-    faces += [(lid[0], lid[1], lid[2]), (lid[0], lid[2], lid[3])]
-    for k in range(4):
-        a, b = bottom[k], bottom[(k + 1) % 4]
-        c, d = lid[(k + 1) % 4], lid[k]
-        faces += [(a, b, c), (a, c, d)]
-    return np.array(faces, dtype=np.float64)
 
 
 def test_the_contour_across_each_surface_class_gives_its_slope(meshgen):
